@@ -24,7 +24,7 @@ from loka_stratum.protocol.params import (
     invalid,
     param_list,
 )
-from loka_stratum.protocol.wire import JsonValue, wire_number
+from loka_stratum.protocol.wire import JsonValue, difficulty_number
 
 VERSION_ROLLING = "version-rolling"
 MINIMUM_DIFFICULTY = "minimum-difficulty"
@@ -85,7 +85,7 @@ class Configure:
         if self.version_rolling_min_bit_count is not None:
             values[_MIN_BIT_COUNT_KEY] = self.version_rolling_min_bit_count
         if self.minimum_difficulty is not None:
-            values[_MIN_DIFFICULTY_KEY] = wire_number(self.minimum_difficulty)
+            values[_MIN_DIFFICULTY_KEY] = difficulty_number(self.minimum_difficulty)
         return [list(self.extensions), values]
 
 

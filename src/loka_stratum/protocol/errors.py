@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
 
-from loka_stratum.protocol.wire import JsonValue
+if TYPE_CHECKING:
+    from loka_stratum.protocol.wire import JsonValue
 
 
 class StratumErrorCode(IntEnum):

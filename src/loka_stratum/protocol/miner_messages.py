@@ -25,7 +25,7 @@ from loka_stratum.protocol.params import (
     param_list,
     trim_nulls,
 )
-from loka_stratum.protocol.wire import JsonValue, wire_number
+from loka_stratum.protocol.wire import JsonValue, difficulty_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,7 @@ class SuggestDifficulty:
         return cls(as_difficulty(at(p, 0), "difficulty"))
 
     def to_params(self) -> list[JsonValue]:
-        return [wire_number(self.difficulty)]
+        return [difficulty_number(self.difficulty)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from loka_stratum.protocol.params import (
     param_list,
     trim_nulls,
 )
-from loka_stratum.protocol.wire import JsonValue, wire_number
+from loka_stratum.protocol.wire import JsonValue, difficulty_number
 
 _PARAMS = ProtocolErrorKind.INVALID_PARAMS
 _MAX_EXTRANONCE2_SIZE = 32
@@ -99,7 +99,7 @@ class SetDifficulty:
         return cls(as_difficulty(at(param_list(params, ("difficulty",)), 0), "difficulty"))
 
     def to_params(self) -> list[JsonValue]:
-        return [wire_number(self.difficulty)]
+        return [difficulty_number(self.difficulty)]
 
 
 @dataclass(frozen=True, slots=True)

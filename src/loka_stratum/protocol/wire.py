@@ -1,13 +1,11 @@
-"""JSON value types and number formatting shared by every message of the wire.
-
-Kept free of imports from the rest of the package so that `errors` and the message
-modules can all build on it without import cycles.
-"""
+"""JSON value types and number formatting shared by every message of the wire."""
 
 from __future__ import annotations
 
 import math
 from typing import TypeAlias
+
+from loka_stratum.protocol.errors import LocalProtocolError
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 """Any value orjson can produce from the wire; ids are of this type (miners send all kinds)."""
@@ -16,13 +14,16 @@ _MAX_WIRE_INT = 2**63
 """orjson encodes integers up to 64 bits; integral floats beyond stay floats (exponent form)."""
 
 
-def wire_number(value: float) -> int | float:
+def difficulty_number(value: float) -> int | float:
     """The JSON number to write for a difficulty: integral values as integers, others as decimals.
 
     Real pools send `1024` and `0.001`; some miners choke on `1024.0`. orjson writes
     floats in shortest round-trip form, so parsing the result gives back `value` exactly.
+    A difficulty that is not positive and finite is the caller's bug.
     """
     number = float(value)  # callers may pass an int where a float is declared
+    if not is_positive_finite(number):
+        raise LocalProtocolError(f"difficulty must be positive and finite, got {value!r}")
     if number.is_integer() and -_MAX_WIRE_INT < number < _MAX_WIRE_INT:
         return int(number)
     return number
