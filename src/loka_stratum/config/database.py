@@ -8,12 +8,12 @@ rewritten here from an explicit table and anything else is refused by name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from loka_stratum.config.errors import problem, raise_problems
-from loka_stratum.config.types import PositiveDuration
+from loka_stratum.config.types import SECRET_URL_KIND, PositiveDuration
 
 ASYNC_SCHEMES: Final = {
     "sqlite": "sqlite+aiosqlite",
@@ -53,7 +53,7 @@ class DatabaseSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str = Field(
+    url: Annotated[str, SECRET_URL_KIND] = Field(
         default="sqlite+aiosqlite:///data/loka-stratum.db",
         repr=False,
         description=(

@@ -68,7 +68,7 @@ class LoggingSettings(BaseModel):
 
 
 class PerformanceSettings(BaseModel):
-    """Runtime tuning and the periodic ``performance`` log record."""
+    """Runtime tuning and the periodic "performance" log record."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

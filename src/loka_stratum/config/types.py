@@ -46,6 +46,8 @@ class Kind:
 DURATION_KIND: Final = Kind("duration")
 BYTES_KIND: Final = Kind("bytes")
 MASK_KIND: Final = Kind("mask")
+SECRET_URL_KIND: Final = Kind("secret_url")
+"""A URL whose password part is a secret (the database URL)."""
 
 
 def _reject_bool(value: object, what: str) -> None:
