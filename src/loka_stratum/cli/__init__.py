@@ -1,0 +1,28 @@
+"""The ``loka-stratum`` command line.
+
+``root`` (in ``root.py``) is the group; each command or command group lives in
+its own module and is attached here, so adding one is a module with a
+decorated function plus one entry in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import click
+
+from loka_stratum.cli.config_cmd import config
+from loka_stratum.cli.root import root
+
+COMMANDS: Final[tuple[click.Command, ...]] = (config,)
+
+for _command in COMMANDS:
+    root.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point (``loka-stratum``)."""
+    root.main(prog_name="loka-stratum")
+
+
+__all__ = ["main", "root"]
