@@ -24,10 +24,14 @@ class Upstream(BaseModel):
         description="stratum+tcp://host:port or stratum+ssl://host:port ([::1]:3333 for IPv6)."
     )
     username: str | None = Field(
-        default=None, description="Account on the upstream; unset = pool.username."
+        default=None,
+        description="Account on the upstream; unset = pool.username.",
+        examples=["myaccount"],
     )
     password: SecretStr | None = Field(
-        default=None, description="Password on the upstream; unset = pool.password."
+        default=None,
+        description="Password on the upstream; unset = pool.password.",
+        examples=["x"],
     )
     priority: int = Field(default=0, ge=0, description="0 is tried first; ties keep file order.")
     enabled: bool = Field(default=True, description="Disabled upstreams are never connected.")
@@ -35,7 +39,10 @@ class Upstream(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:
+            raise ValueError(f"not a URL ({exc})") from None
         if parts.scheme not in UPSTREAM_SCHEMES:
             raise ValueError(f"scheme must be one of {', '.join(UPSTREAM_SCHEMES)}")
         if parts.username is not None:

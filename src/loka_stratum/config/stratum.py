@@ -48,8 +48,8 @@ class StratumSettings(BaseModel):
     )
     pool_tag: str = Field(
         default="/loka-stratum/",
-        max_length=64,
-        description="Text written into every coinbase scriptSig.",
+        description="Text written into every coinbase scriptSig (with the extranonces and the "
+        "block height it must fit the 100-byte scriptSig limit).",
     )
     job_refresh_interval: PositiveDuration = Field(
         default=30.0,
