@@ -7,6 +7,7 @@ from loka_stratum.protocol import (
     Authorize,
     AuthorizeResult,
     ClientConnection,
+    ConnectionClosed,
     Event,
     JsonValue,
     MinerRequest,
@@ -34,10 +35,12 @@ def feed(conn: StratumConnection, data: bytes) -> list[Event]:
 
 
 def drain(conn: StratumConnection) -> list[Event]:
-    """Every event until `NEED_DATA`."""
+    """Every event until `NEED_DATA`, or up to and including `ConnectionClosed`."""
     events: list[Event] = []
     while (event := conn.next_event()) is not NEED_DATA:
         events.append(event)
+        if isinstance(event, ConnectionClosed):
+            break
     return events
 
 
