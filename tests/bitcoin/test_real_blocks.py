@@ -17,7 +17,15 @@ from tests.bitcoin.realblocks import (
     RealBlock,
 )
 
-by_height = pytest.mark.parametrize("real", REAL_BLOCKS, ids=lambda real: str(real.height))
+SEGWIT_BLOCKS = [real for real in REAL_BLOCKS if real.segwit]
+LEGACY_BLOCKS = [real for real in REAL_BLOCKS if not real.segwit]
+
+
+def _height_id(real: RealBlock) -> str:
+    return str(real.height)
+
+
+by_height = pytest.mark.parametrize("real", REAL_BLOCKS, ids=_height_id)
 
 
 @by_height
@@ -73,7 +81,7 @@ def test_block_100000_txids_are_the_known_ones() -> None:
     )
 
 
-@pytest.mark.parametrize("real", [r for r in REAL_BLOCKS if r.segwit], ids=lambda r: str(r.height))
+@pytest.mark.parametrize("real", SEGWIT_BLOCKS, ids=_height_id)
 def test_segwit_block_witness_root_and_commitment(real: RealBlock) -> None:
     block = Block.parse(real.raw())
     coinbase = block.transactions[0]
@@ -85,7 +93,7 @@ def test_segwit_block_witness_root_and_commitment(real: RealBlock) -> None:
     assert block.witness_commitment() == expected
 
 
-@pytest.mark.parametrize("real", [r for r in REAL_BLOCKS if not r.segwit], ids=lambda r: str(r.height))
+@pytest.mark.parametrize("real", LEGACY_BLOCKS, ids=_height_id)
 def test_pre_segwit_blocks_have_no_commitment(real: RealBlock) -> None:
     block = Block.parse(real.raw())
     assert block.witness_commitment() is None
