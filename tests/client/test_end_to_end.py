@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from loka_stratum.client import ClientOptions, EndReason, ExitCode, mine
 
@@ -11,7 +12,7 @@ from .pool import LoopbackPool
 MASK = 0x1FFFE000
 
 
-def options(port: int, **overrides: object) -> ClientOptions:
+def options(port: int, **overrides: Any) -> ClientOptions:
     """Bounded runs: 30 s at most, 3 shares by default, short waits for answers."""
     base = ClientOptions("127.0.0.1", port, duration=30.0, shares=3, response_timeout=5.0)
     return replace(base, **overrides)

@@ -99,6 +99,10 @@ class Miner:
         """Hashes per second while there was work to hash."""
         return self.hashes / self.busy_seconds if self.busy_seconds else 0.0
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def start(self) -> None:
         self._thread.start()
 
