@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 from loka_stratum.observability.names import SECURITY_TARGET
 from loka_stratum.observability.redaction import Redactor
@@ -22,6 +22,21 @@ HANDLER_PREFIX: Final = "loka_stratum."
 """Handler names start with this, so a reconfiguration finds and replaces ours only."""
 SECURITY_FLAG: Final = "security"
 """`log.warning("banned", security=True, ...)` copies a record to the security log."""
+
+
+_RECORD_ATTRIBUTES: Final = frozenset(
+    {*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime"}
+)
+"""What every LogRecord carries, plus what a formatter adds (another handler may run first)."""
+
+
+def add_record_extras(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """A third-party record's `extra={...}` become fields, like keyword args of ours."""
+    record: logging.LogRecord = event_dict["_record"]
+    for key, value in record.__dict__.items():
+        if key not in _RECORD_ATTRIBUTES:
+            event_dict.setdefault(key, value)
+    return event_dict
 
 
 class ReopenableFileHandler(logging.FileHandler):
@@ -56,7 +71,7 @@ class SecurityRecordFilter(logging.Filter):
 def formatter(redactor: Redactor, renderer: Processor) -> structlog.stdlib.ProcessorFormatter:
     """The shared formatting chain ending in `renderer`."""
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[add_record_extras],
         processors=[
             structlog.stdlib.PositionalArgumentsFormatter(),
             add_error_type,
