@@ -37,7 +37,13 @@ def bits_to_target(bits: int) -> int:
         raise ValueError(f"nBits out of uint32 range: {bits:#x}")
     size = bits >> 24
     word = bits & _MANTISSA
-    target = word >> (8 * (3 - size)) if size <= 3 else word << (8 * (size - 3))
+    if size <= 3:
+        # Core shifts the mantissa itself here, so the sign and overflow
+        # checks below see the shifted value (0x01803456 is zero, not negative).
+        word >>= 8 * (3 - size)
+        target = word
+    else:
+        target = word << (8 * (size - 3))
     if word and bits & _SIGN_BIT:
         raise ValueError(f"nBits {bits:#010x} encodes a negative target")
     if word and (size > 34 or (word > 0xFF and size > 33) or (word > 0xFFFF and size > 32)):
