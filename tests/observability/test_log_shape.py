@@ -205,3 +205,15 @@ def test_auto_picks_json_when_not_a_terminal(configure: Configure) -> None:
     _, out = configure(fmt="auto")
     get_logger("loka_stratum.app").warning("careful")
     assert out.getvalue().startswith("{")
+
+
+def test_capture_logs_sees_events_the_filter_would_drop(configure: Configure) -> None:
+    _, out = configure(level="warn")
+    log = get_logger("loka_stratum.server")
+    with structlog.testing.capture_logs() as events:
+        log.debug("quiet")
+        log.trace("quieter")
+    log.debug("dropped")
+    assert [e["event"] for e in events] == ["quiet", "quieter"]
+    assert [e["log_level"] for e in events] == ["debug", "trace"]
+    assert out.getvalue() == ""

@@ -45,20 +45,45 @@ _METHOD_LEVELS: Final = {
 
 
 class LokaBoundLogger(structlog.stdlib.BoundLogger):
-    """The stdlib bound logger plus `trace`, the level below DEBUG."""
+    """The stdlib bound logger plus `trace` (below DEBUG) and a cheap early level check."""
 
     def trace(self, event: str | None = None, **kw: Any) -> Any:
         """Like `debug`, one level lower; stdlib loggers have no `trace`, so call `log`."""
+        if not self._wanted("trace"):
+            return None
         try:
             args, kwargs = self._process_event("trace", event, kw)
         except structlog.DropEvent:
             return None
         return self._logger.log(TRACE, *args, **kwargs)
 
+    def debug(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        """Checked before delegating: debug calls sit on hot paths and are usually off."""
+        if not self._wanted("debug"):
+            return None
+        return super().debug(event, *args, **kw)
+
     def log(self, level: int, event: str | None = None, *args: Any, **kw: Any) -> Any:
         if level == TRACE:
             return self.trace(event, **kw)
         return super().log(level, event, *args, **kw)
+
+    def _proxy_to_logger(
+        self, method_name: str, event: str | None = None, *event_args: str, **event_kw: Any
+    ) -> Any:
+        if not self._wanted(method_name):
+            return None
+        return super()._proxy_to_logger(method_name, event, *event_args, **event_kw)
+
+    def _wanted(self, method_name: str) -> bool:
+        """`drop_disabled` hoisted before the context is copied: a disabled call costs a lookup.
+
+        Only while `drop_disabled` heads the chain, so `capture_logs` (which swaps the
+        chain) still sees every event, as structlog documents.
+        """
+        if next(iter(self._processors), None) is not drop_disabled:
+            return True
+        return self._logger.isEnabledFor(_METHOD_LEVELS.get(method_name, logging.INFO))
 
 
 def drop_disabled(logger: logging.Logger, method_name: str, event_dict: EventDict) -> EventDict:
