@@ -8,16 +8,17 @@ from typing import Any, Literal
 
 import pytest
 
-from fakes.bitcoind_http import FakeRpcError, JsonRpcHttpServer
 from loka_stratum.sources.rpc import (
     BitcoindRpc,
     CookieFile,
     RpcAuthError,
+    RpcClosedError,
     RpcError,
     RpcUnavailable,
     RpcWarmingUp,
     UserPassword,
 )
+from tests.fakes.bitcoind_http import FakeRpcError, JsonRpcHttpServer
 
 SECRET = "s3cret-pa55"
 
@@ -181,5 +182,5 @@ async def test_timeout_is_unavailable_and_latency_is_observed(node: Node) -> Non
 
 async def test_closed_client_refuses_calls(rpc: BitcoindRpc) -> None:
     await rpc.aclose()
-    with pytest.raises(RpcUnavailable, match="closed"):
+    with pytest.raises(RpcClosedError, match="closed"):
         await rpc.call("echo")

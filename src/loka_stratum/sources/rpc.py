@@ -4,6 +4,7 @@ Exceptions (what a caller does with each):
 
     BitcoindRpcError          base of everything raised here
     +-- RpcError              the node answered with a JSON-RPC error: a definite answer
+    +-- RpcClosedError        this client was closed (the source is stopping): do not retry
     +-- RpcUnavailable        no usable answer: refused, reset, timeout, HTTP 5xx without
         |                     a JSON-RPC body, garbage: retry later with backoff
         +-- RpcAuthError      HTTP 401/403 (cookie rotated, wrong password, rpcallowip)
@@ -44,6 +45,10 @@ class RpcError(BitcoindRpcError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class RpcClosedError(BitcoindRpcError):
+    """The client was closed; nothing will be sent."""
 
 
 class RpcUnavailable(BitcoindRpcError):  # noqa: N818 - a state, named as the brief fixes it
@@ -162,7 +167,7 @@ class BitcoindRpc:
     def _http(self) -> httpx.AsyncClient:
         """The pooled client, made on first use so that constructing the RPC does no I/O setup."""
         if self._closed:
-            raise RpcUnavailable("client closed")
+            raise RpcClosedError("client closed")
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=self.timeout,

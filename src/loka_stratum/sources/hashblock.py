@@ -1,0 +1,79 @@
+"""ZMQ ``hashblock`` subscription: bitcoind's push notification of a new tip.
+
+bitcoind publishes ``[b"hashblock", <32-byte hash, display order>, <uint32 LE
+sequence>]`` once per connected tip. ZMQ reconnects on its own, but a SUB
+socket does not notice a silently dead TCP peer, so ZMTP heartbeats are on:
+a lost publisher is detected within `HEARTBEAT_TIMEOUT_MS` and reconnected.
+A sequence gap means notifications were missed (HWM overflow, reconnect); the
+caller's polling fallback covers those, so a gap is only logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+import zmq
+import zmq.asyncio
+
+log = structlog.get_logger("loka_stratum.sources.bitcoind")
+
+TOPIC = b"hashblock"
+RCVHWM = 100
+"""A handful of block hashes is all that can pile up; more means we are not reading."""
+HEARTBEAT_IVL_MS = 5_000
+HEARTBEAT_TIMEOUT_MS = 15_000
+RECONNECT_IVL_MAX_MS = 5_000
+
+BlockCallback = Callable[[bytes], None]
+"""Called with each announced block hash, internal byte order."""
+
+
+class HashblockSubscriber:
+    """Reads ``hashblock`` messages from one endpoint until cancelled."""
+
+    def __init__(self, endpoint: str, on_block: BlockCallback) -> None:
+        self.endpoint = endpoint
+        self._on_block = on_block
+        self._last_sequence: int | None = None
+        self.messages = 0
+
+    async def run(self) -> None:
+        """Subscribe and dispatch forever; the socket and context close on cancellation."""
+        context = zmq.asyncio.Context()
+        socket = context.socket(zmq.SUB)
+        try:
+            _configure(socket)
+            socket.connect(self.endpoint)
+            log.info("zmq_subscribed", endpoint=self.endpoint, topic=TOPIC.decode())
+            while True:
+                self._handle(await socket.recv_multipart())
+        finally:
+            socket.close(linger=0)
+            context.term()
+
+    def _handle(self, frames: list[bytes]) -> None:
+        if len(frames) != 3 or frames[0] != TOPIC or len(frames[1]) != 32 or len(frames[2]) != 4:
+            log.warning("zmq_malformed_message", endpoint=self.endpoint, frames=len(frames))
+            return
+        sequence = int.from_bytes(frames[2], "little")
+        if self._last_sequence is not None and sequence != (self._last_sequence + 1) % 2**32:
+            log.warning(
+                "zmq_sequence_gap",
+                endpoint=self.endpoint,
+                expected=self._last_sequence + 1,
+                got=sequence,
+            )
+        self._last_sequence = sequence
+        self.messages += 1
+        self._on_block(frames[1][::-1])
+
+
+def _configure(socket: zmq.asyncio.Socket) -> None:
+    socket.setsockopt(zmq.RCVHWM, RCVHWM)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
+    socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
+    socket.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS)
+    socket.setsockopt(zmq.TCP_KEEPALIVE, 1)
+    socket.setsockopt(zmq.SUBSCRIBE, TOPIC)
