@@ -9,7 +9,6 @@ from loka_stratum.bitcoin.block import witness_commitment_hash, witness_commitme
 from loka_stratum.bitcoin.coinbase import CoinbaseOutput
 from loka_stratum.bitcoin.merkle import merkle_root
 from loka_stratum.bitcoin.tx import OutPoint, Transaction, TxIn, TxOut
-
 from loka_stratum.mining.template import BlockTemplate, TemplateTransaction
 
 REGTEST_BITS = 0x207FFFFF

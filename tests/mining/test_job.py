@@ -1,9 +1,9 @@
 import pytest
-from loka_stratum.bitcoin.coinbase import CoinbaseOutput
-from tests.mining.builders import P2WPKH, make_template, payout
 
+from loka_stratum.bitcoin.coinbase import CoinbaseOutput
 from loka_stratum.mining.job import JobFactory, prevhash_from_stratum, stratum_prevhash
 from loka_stratum.mining.jobbook import JobBook
+from tests.mining.builders import P2WPKH, make_template, payout
 
 # The prevhash of the example job in the original Stratum documentation, and
 # the block hash it stands for: display order with its 4-byte words reversed.

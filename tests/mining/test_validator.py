@@ -1,13 +1,11 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from loka_stratum.bitcoin.coinbase import CoinbaseParts
 from loka_stratum.bitcoin.header import BlockHeader
 from loka_stratum.bitcoin.merkle import merkle_root
 from loka_stratum.bitcoin.target import DIFF1_TARGET, difficulty_to_target, hash_to_int
-from tests.bitcoin.bitcoinlib_check import check_block_bytes
-from tests.mining.builders import make_template, payout
-
 from loka_stratum.mining.job import Job, JobFactory
 from loka_stratum.mining.jobbook import JobBook
 from loka_stratum.mining.template import BlockTemplate
@@ -19,6 +17,8 @@ from loka_stratum.mining.validator import (
 )
 from loka_stratum.mining.work import MinerWork, ShareTarget
 from loka_stratum.protocol.errors import StratumErrorCode
+from tests.bitcoin.bitcoinlib_check import check_block_bytes
+from tests.mining.builders import make_template, payout
 
 EN1 = bytes.fromhex("0a0b0c0d")
 EASY = 1e-9  # nearly every hash qualifies: tests can find shares in a few tries
