@@ -134,7 +134,7 @@ def test_notify_with_too_few_params() -> None:
         ({"message": "no code"}, StratumError(20, "no code")),
         ("Job not found", StratumError(20, "Job not found")),
         (["21", 5, None], StratumError(20, "5")),
-        (True, StratumError(20, "true")),
+        (True, StratumError(20, "True")),
     ],
 )
 def test_error_shapes(error: JsonValue, expected: StratumError) -> None:
@@ -258,3 +258,10 @@ def test_unusable_pool_params(method: str, params: JsonValue) -> None:
     event = one(ClientConnection(), line({"id": None, "method": method, "params": params}))
     assert isinstance(event, ProtocolError)
     assert (event.kind, event.method) == (ProtocolErrorKind.INVALID_PARAMS, method)
+
+
+def test_response_id_as_a_very_long_decimal_string_is_unknown() -> None:
+    client, _ = subscribed_client()
+    event = one(client, line({"id": "1" * 5000, "result": True, "error": None}))
+    assert isinstance(event, ProtocolError)
+    assert event.kind is ProtocolErrorKind.UNKNOWN_RESPONSE_ID

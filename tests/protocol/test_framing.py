@@ -165,7 +165,7 @@ def test_deeply_nested_json_is_invalid_beyond_orjson_depth() -> None:
 
 
 def test_nested_json_within_orjson_depth_is_kept() -> None:
-    nested = orjson.loads(b"[" * 200 + b"]" * 200)
+    nested = orjson.loads(b"[" * 253 + b"]" * 253)  # 254 levels with the object
     data = orjson.dumps({"id": 1, "method": "x.nested", "params": nested}) + b"\n"
     event = server_event(data)
     assert isinstance(event, RequestReceived)
@@ -203,3 +203,27 @@ def test_over_long_tail_at_eof_is_not_delivered() -> None:
     server.receive_data(b"x" * (SMALL + 1))
     server.receive_data(b"")
     assert [type(e) for e in drain(server)] == [ProtocolError, ConnectionClosed]
+
+
+@pytest.mark.parametrize("depth", [254, 1000])
+def test_json_deeper_than_orjson_writes_is_refused(depth: int) -> None:
+    """Such an id or params could not be echoed, forwarded, or even repr()-ed safely."""
+    nested = b"[" * depth + b"]" * depth
+    for data in [
+        b'{"id":' + nested + b',"method":"mining.subscribe"}\n',
+        b'{"id":1,"method":' + nested + b"}\n",
+        b'{"id":1,"method":"x","params":' + nested + b"}\n",
+    ]:
+        assert kind_of(server_event(data)) is ProtocolErrorKind.INVALID_JSON
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    data = b'{"id":1,"method":"mining.subscribe","params":["' + b"[" * 300 + b'"]}\n'
+    assert server_event(data) == RequestReceived(Subscribe("[" * 300), 1)
+
+
+def test_error_details_stay_short() -> None:
+    data = b'{"id":1,"method":"mining.suggest_difficulty","params":["' + b"x" * 10000 + b'"]}\n'
+    event = server_event(data)
+    assert isinstance(event, ProtocolError)
+    assert len(event.detail) < 200

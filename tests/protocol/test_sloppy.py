@@ -241,3 +241,10 @@ def test_submit_with_too_few_params() -> None:
     event = server_event(line({"id": 4, "method": "mining.submit", "params": SUBMIT_PARAMS[:4]}))
     assert isinstance(event, ProtocolError)
     assert event.kind is ProtocolErrorKind.INVALID_PARAMS
+
+
+def test_a_decimal_string_too_long_for_int_is_invalid_params() -> None:
+    data = line({"id": 1, "method": "mining.subscribe", "params": ["a", None, "h", "9" * 5000]})
+    event = server_event(data)
+    assert isinstance(event, ProtocolError)
+    assert event.kind is ProtocolErrorKind.INVALID_PARAMS

@@ -24,7 +24,7 @@ from loka_stratum.protocol.params import (
     invalid,
     param_list,
 )
-from loka_stratum.protocol.wire import JsonValue, difficulty_number
+from loka_stratum.protocol.wire import JsonValue, brief, difficulty_number
 
 VERSION_ROLLING = "version-rolling"
 MINIMUM_DIFFICULTY = "minimum-difficulty"
@@ -119,7 +119,7 @@ class ConfigureResult:
     @classmethod
     def from_json(cls, value: JsonValue) -> ConfigureResult:
         if not isinstance(value, dict):
-            raise invalid(f"configure result must be an object, got {value!r}", _RESULT)
+            raise invalid(f"configure result must be an object, got {brief(value)}", _RESULT)
         mask = value.get(_MASK_KEY)
 
         def flag(name: str) -> bool | None:  # BIP310 allows an error string for "no"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Set
 
-from orjson import JSONDecodeError, loads
+from orjson import JSONDecodeError, JSONEncodeError, dumps, loads
 
 from loka_stratum.protocol.codec import encode_request
 from loka_stratum.protocol.errors import (
@@ -35,6 +35,7 @@ from loka_stratum.protocol.events import (
     ResponseReceived,
 )
 from loka_stratum.protocol.framing import DEFAULT_MAX_LINE_LENGTH, LineFramer
+from loka_stratum.protocol.params import is_small_decimal
 from loka_stratum.protocol.results import (
     AuthorizeResult,
     Result,
@@ -51,9 +52,13 @@ from loka_stratum.protocol.state import (
     advance,
     may_send,
 )
-from loka_stratum.protocol.wire import JsonValue
+from loka_stratum.protocol.wire import JsonValue, brief
 
 _INVALID_MESSAGE = ProtocolErrorKind.INVALID_MESSAGE
+_MAX_WRITABLE_DEPTH = 254
+"""orjson reads JSON nested up to 1024 levels but writes only 254. Ids, unknown params and
+raw results are kept to be echoed, forwarded and logged, so deeper lines are refused.
+Counting brackets is a cheap upper bound; only lines over it pay for the real check."""
 
 
 class StratumConnection(ABC):
@@ -120,12 +125,15 @@ class StratumConnection(ABC):
         if type(obj) is not dict:
             kind = ProtocolErrorKind.NOT_AN_OBJECT
             return ProtocolError(kind, f"expected a JSON object, got {type(obj).__name__}")
+        if line.count(b"[") + line.count(b"{") > _MAX_WRITABLE_DEPTH and not _writable(obj):
+            detail = f"nested deeper than {_MAX_WRITABLE_DEPTH} levels: cannot be echoed"
+            return ProtocolError(ProtocolErrorKind.INVALID_JSON, detail)
         msg_id = obj.get("id")
         method = obj.get("method")
         if method is None and ("result" in obj or "error" in obj):
             return self._on_response(msg_id, obj.get("result"), obj.get("error"))
         if type(method) is not str or not method:
-            detail = f"method must be a non-empty string, got {method!r}"
+            detail = f"method must be a non-empty string, got {brief(method)}"
             return ProtocolError(_INVALID_MESSAGE, detail, msg_id)
         try:
             return self._on_call(method, msg_id, obj.get("params"))
@@ -141,7 +149,7 @@ class StratumConnection(ABC):
         request = None if key is None else self._pending.pop(key, None)
         if request is None:
             kind = ProtocolErrorKind.UNKNOWN_RESPONSE_ID
-            return ProtocolError(kind, f"no request with id {msg_id!r} is pending", msg_id)
+            return ProtocolError(kind, f"no request with id {brief(msg_id)} is pending", msg_id)
         error = None if error_json is None else parse_error(error_json)
         try:
             result = parse_result(request, value, error)
@@ -180,9 +188,17 @@ def _pending_key(msg_id: JsonValue) -> int | None:
     """Our ids are ints; a pool that echoes them as decimal strings is tolerated."""
     if type(msg_id) is int:
         return msg_id
-    if type(msg_id) is str and msg_id.isascii() and msg_id.isdecimal():
+    if type(msg_id) is str and is_small_decimal(msg_id):
         return int(msg_id)
     return None
+
+
+def _writable(value: JsonValue) -> bool:
+    try:
+        dumps(value)
+    except JSONEncodeError:
+        return False
+    return True
 
 
 def _undecodable(line: bytes, exc: JSONDecodeError) -> ProtocolError:

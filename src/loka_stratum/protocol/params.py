@@ -11,11 +11,13 @@ from __future__ import annotations
 from string import hexdigits
 
 from loka_stratum.protocol.errors import ProtocolErrorKind, RemoteProtocolError
-from loka_stratum.protocol.wire import JsonValue, is_positive_finite
+from loka_stratum.protocol.wire import JsonValue, brief, is_positive_finite
 
 _HEX_DIGITS = frozenset(hexdigits)
 _MAX_PORT = 65535
 _PARAMS = ProtocolErrorKind.INVALID_PARAMS
+_MAX_DECIMAL_DIGITS = 18
+"""Longer decimal strings are no port, size or id; int() refuses over 4300 digits anyway."""
 
 
 def invalid(detail: str, kind: ProtocolErrorKind = _PARAMS) -> RemoteProtocolError:
@@ -72,9 +74,14 @@ def as_int(value: JsonValue, what: str, kind: ProtocolErrorKind = _PARAMS) -> in
     """An integer param; a decimal string such as `"3333"` is accepted too."""
     if type(value) is int:
         return value
-    if type(value) is str and value.isascii() and value.isdecimal():
+    if type(value) is str and is_small_decimal(value):
         return int(value)
-    raise invalid(f"{what} must be an integer, got {value!r}", kind)
+    raise invalid(f"{what} must be an integer, got {brief(value)}", kind)
+
+
+def is_small_decimal(text: str) -> bool:
+    """A decimal string short enough to be a port, size or id (and for `int()` to accept)."""
+    return 0 < len(text) <= _MAX_DECIMAL_DIGITS and text.isascii() and text.isdecimal()
 
 
 def as_optional_int(value: JsonValue, what: str) -> int | None:
@@ -98,11 +105,11 @@ def as_difficulty(value: JsonValue, what: str) -> float:
         try:
             number = float(value)
         except ValueError:
-            raise invalid(f"{what} is not a number: {value!r}") from None
+            raise invalid(f"{what} is not a number: {brief(value)}") from None
     else:
         raise invalid(f"{what} must be a number, got {type(value).__name__}")
     if not is_positive_finite(number):
-        raise invalid(f"{what} must be positive and finite, got {value!r}")
+        raise invalid(f"{what} must be positive and finite, got {brief(value)}")
     return number
 
 
@@ -112,7 +119,7 @@ def as_bool(value: JsonValue, what: str) -> bool:
         return value
     if type(value) is int and value in (0, 1):
         return value == 1
-    raise invalid(f"{what} must be a boolean, got {value!r}")
+    raise invalid(f"{what} must be a boolean, got {brief(value)}")
 
 
 def as_str_tuple(value: JsonValue, what: str) -> tuple[str, ...]:
@@ -126,7 +133,7 @@ def as_mask(value: JsonValue, what: str, kind: ProtocolErrorKind) -> int:
     """A 32-bit version mask: hex of up to 8 digits, as BIP310 sends it."""
     if type(value) is str and 0 < len(value) <= 8 and _HEX_DIGITS.issuperset(value):
         return int(value, 16)
-    raise invalid(f"{what} must be hex of at most 8 digits, got {value!r}", kind)
+    raise invalid(f"{what} must be hex of at most 8 digits, got {brief(value)}", kind)
 
 
 def as_hex_bytes(value: JsonValue, what: str, kind: ProtocolErrorKind) -> bytes:
@@ -137,7 +144,7 @@ def as_hex_bytes(value: JsonValue, what: str, kind: ProtocolErrorKind) -> bytes:
     try:
         data = bytes.fromhex(text)
     except ValueError:
-        raise invalid(f"{what} is not hex: {text!r}", kind) from None
+        raise invalid(f"{what} is not hex: {brief(text)}", kind) from None
     if len(data) * 2 != len(text):  # bytes.fromhex skips whitespace; the wire never has any
-        raise invalid(f"{what} is not hex: {text!r}", kind)
+        raise invalid(f"{what} is not hex: {brief(text)}", kind)
     return data

@@ -15,14 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-import orjson
-
 from loka_stratum.protocol.configure import Configure, ConfigureResult
 from loka_stratum.protocol.errors import ProtocolErrorKind, StratumError, StratumErrorCode
 from loka_stratum.protocol.miner_messages import Authorize, MinerRequest, Submit, Subscribe
 from loka_stratum.protocol.params import as_hex_bytes, as_int, invalid
 from loka_stratum.protocol.pool_messages import PoolMessage
-from loka_stratum.protocol.wire import JsonValue
+from loka_stratum.protocol.wire import JsonValue, brief
 
 _RESULT = ProtocolErrorKind.INVALID_RESULT
 
@@ -48,7 +46,7 @@ class SubscribeResult:
     @classmethod
     def from_json(cls, value: JsonValue) -> SubscribeResult:
         if type(value) is not list or len(value) < 3:
-            raise invalid(f"subscribe result must be a list of 3, got {value!r}", _RESULT)
+            raise invalid(f"subscribe result must be a list of 3, got {brief(value)}", _RESULT)
         extranonce1 = as_hex_bytes(value[1], "extranonce1", _RESULT)
         size = as_int(value[2], "extranonce2_size", _RESULT)
         return cls(_subscriptions(value[0]), extranonce1, size)
@@ -63,10 +61,10 @@ def _subscriptions(value: JsonValue) -> tuple[tuple[str, str], ...]:
     pairs = []
     for item in value:
         if type(item) is not list or len(item) < 2:
-            raise invalid(f"bad subscription {item!r}", _RESULT)
+            raise invalid(f"bad subscription {brief(item)}", _RESULT)
         name, sid = item[0], item[1]
         if type(name) is not str or type(sid) is not str:
-            raise invalid(f"bad subscription {item!r}", _RESULT)
+            raise invalid(f"bad subscription {brief(item)}", _RESULT)
         pairs.append((name, sid))
     return tuple(pairs)
 
@@ -131,10 +129,10 @@ def parse_error(value: JsonValue) -> StratumError:
     elif type(value) is str:
         return StratumError(StratumErrorCode.OTHER, value)
     else:
-        return StratumError(StratumErrorCode.OTHER, orjson.dumps(value).decode())
+        return StratumError(StratumErrorCode.OTHER, brief(value))
     number = code if type(code) is int else StratumErrorCode.OTHER
     if type(message) is not str:
-        message = "" if message is None else orjson.dumps(message).decode()
+        message = "" if message is None else brief(message)
     return StratumError(int(number), message, traceback)
 
 

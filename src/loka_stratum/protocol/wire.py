@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import TypeAlias
 
 from loka_stratum.protocol.errors import LocalProtocolError
@@ -32,3 +33,12 @@ def difficulty_number(value: float) -> int | float:
 def is_positive_finite(value: float) -> bool:
     """True for the numbers a difficulty can be: finite and greater than zero."""
     return value > 0 and math.isfinite(value)
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxstring = _BRIEF.maxother = 60
+
+
+def brief(value: object) -> str:
+    """A short repr of a peer's value for error details: bounded in length and depth."""
+    return _BRIEF.repr(value)
