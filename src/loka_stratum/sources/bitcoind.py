@@ -87,6 +87,7 @@ class BitcoindSource:
         poll_interval: float = 0.5,
         template_refresh: float = 30.0,
         rpc_timeout: float = 30.0,
+        submit_timeout: float = 60.0,
         zmq_grace: float = 5.0,
         backoff: Backoff = Backoff(),
         submit_attempts: int = 6,
@@ -108,7 +109,7 @@ class BitcoindSource:
             self._rpc,
             attempts=submit_attempts,
             retry_delay=submit_retry_delay,
-            timeout=max(rpc_timeout, 60.0),
+            timeout=submit_timeout,
         )
         self._zmq = (
             HashblockSubscriber(zmq_hashblock, self._on_zmq_block) if zmq_hashblock else None
