@@ -30,11 +30,14 @@ REJECT_REASONS: Final = (
 
 CLOSE_REASONS: Final = (
     "client-closed",
+    "handshake-timeout",
     "idle-timeout",
     "protocol-error",
+    "line-too-long",
     "banned",
     "rate-limited",
-    "overloaded",
+    "write-buffer-full",
+    "extranonce-exhausted",
     "shutdown",
     "error",
     OTHER,
@@ -46,16 +49,26 @@ CONNECTION_ERROR_TYPES: Final = (
     "proxy-header",
     "write-buffer-full",
     "os-error",
+    "banned",
+    "max-connections",
+    "per-ip-limit",
+    "shutting-down",
     OTHER,
 )
+"""Also the reasons a connection was refused at accept time."""
 PROTOCOL_ERROR_TYPES: Final = (
-    "parse-error",
     "line-too-long",
-    "unknown-method",
+    "invalid-utf8",
+    "invalid-json",
+    "not-an-object",
+    "invalid-message",
     "invalid-params",
-    "unexpected-message",
+    "invalid-result",
+    "unknown-response-id",
+    "unknown-method",
     OTHER,
 )
+"""`protocol.ProtocolErrorKind` values, plus unknown methods."""
 BlockResult = Literal["accepted", "rejected", "error"]
 BLOCK_RESULTS: Final[tuple[str, ...]] = get_args(BlockResult)
 SUBMITBLOCK_VERDICTS: Final = (

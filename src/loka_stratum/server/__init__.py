@@ -1,0 +1,1 @@
+"""The miner-facing asyncio edge: listeners, sessions, job broadcast."""
