@@ -35,8 +35,11 @@ def _rejection_tail(error: StratumError) -> bytes:
 
 
 _REJECTED_TAILS = {
-    StratumError.of(code): _rejection_tail(StratumError.of(code)) for code in StratumErrorCode
+    int(code): (code.default_message, _rejection_tail(StratumError.of(code)))
+    for code in StratumErrorCode
 }
+"""Code -> (conventional message, pre-encoded tail of the response)."""
+_NO_TAIL = (None, b"")
 
 
 def _dumps(value: JsonValue, option: int = _NEWLINE) -> bytes:
@@ -73,9 +76,8 @@ def encode_response(response: Response) -> bytes:
             return _dumps({"id": response.id, "result": _result_json(result), "error": None})
         tail = _ACCEPTED_TAIL
     else:
-        known = result is None and error.traceback is None
-        tail = _REJECTED_TAILS.get(error, b"") if known else b""
-        if not tail:
+        message, tail = _REJECTED_TAILS.get(error.code, _NO_TAIL)
+        if message != error.message or result is not None or error.traceback is not None:
             payload = {"id": response.id, "result": _result_json(result), "error": error.to_json()}
             return _dumps(payload)
     return b'{"id":' + _dumps(response.id, 0) + tail

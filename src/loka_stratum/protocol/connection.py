@@ -59,6 +59,8 @@ _MAX_WRITABLE_DEPTH = 254
 """orjson reads JSON nested up to 1024 levels but writes only 254. Ids, unknown params and
 raw results are kept to be echoed, forwarded and logged, so deeper lines are refused.
 Counting brackets is a cheap upper bound; only lines over it pay for the real check."""
+_MIN_UNWRITABLE_LENGTH = 2 * _MAX_WRITABLE_DEPTH
+"""A line this short cannot nest too deep (each level costs two brackets): skip the check."""
 
 
 class StratumConnection(ABC):
@@ -125,7 +127,7 @@ class StratumConnection(ABC):
         if type(obj) is not dict:
             kind = ProtocolErrorKind.NOT_AN_OBJECT
             return ProtocolError(kind, f"expected a JSON object, got {type(obj).__name__}")
-        if line.count(b"[") + line.count(b"{") > _MAX_WRITABLE_DEPTH and not _writable(obj):
+        if len(line) > _MIN_UNWRITABLE_LENGTH and not _writable_depth(line, obj):
             detail = f"nested deeper than {_MAX_WRITABLE_DEPTH} levels: cannot be echoed"
             return ProtocolError(ProtocolErrorKind.INVALID_JSON, detail)
         msg_id = obj.get("id")
@@ -193,7 +195,9 @@ def _pending_key(msg_id: JsonValue) -> int | None:
     return None
 
 
-def _writable(value: JsonValue) -> bool:
+def _writable_depth(line: bytes, value: JsonValue) -> bool:
+    if line.count(b"[") + line.count(b"{") <= _MAX_WRITABLE_DEPTH:
+        return True
     try:
         dumps(value)
     except JSONEncodeError:

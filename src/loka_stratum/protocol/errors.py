@@ -65,11 +65,16 @@ class StratumError:
     @classmethod
     def of(cls, code: StratumErrorCode, message: str | None = None) -> StratumError:
         """The error for `code`, with its conventional message unless one is given."""
-        return cls(int(code), code.default_message if message is None else message)
+        if message is None:
+            return _CONVENTIONAL[code]  # shared: a rejected share allocates nothing
+        return cls(int(code), message)
 
     def to_json(self) -> list[JsonValue]:
         """The `[code, message, traceback]` triple every miner understands."""
         return [self.code, self.message, self.traceback]
+
+
+_CONVENTIONAL = {code: StratumError(int(code), code.default_message) for code in StratumErrorCode}
 
 
 class ProtocolErrorKind(Enum):

@@ -6,12 +6,11 @@ from loka_stratum.protocol.codec import (
     EncodedNotification,
     encode_notification,
     encode_response,
-    parse_miner_request,
 )
 from loka_stratum.protocol.connection import StratumConnection
 from loka_stratum.protocol.errors import LocalProtocolError, StratumError
 from loka_stratum.protocol.events import Event, RequestReceived
-from loka_stratum.protocol.miner_messages import Submit, UnknownRequest
+from loka_stratum.protocol.miner_messages import MINER_METHODS, Submit, UnknownRequest
 from loka_stratum.protocol.pool_messages import PoolMessage
 from loka_stratum.protocol.results import Response, Result
 from loka_stratum.protocol.state import UNKNOWN_METHOD, may_send, request_rejection
@@ -35,7 +34,8 @@ class ServerConnection(StratumConnection):
     """
 
     def _on_call(self, method: str, msg_id: JsonValue, params: JsonValue) -> Event:
-        request = parse_miner_request(method, params)
+        parser = MINER_METHODS.get(method)
+        request = UnknownRequest(method, params) if parser is None else parser(params)
         if type(request) is Submit:
             rejection = request_rejection(self._state, method, request.worker, self._workers)
         elif type(request) is UnknownRequest:
