@@ -265,3 +265,15 @@ def test_response_id_as_a_very_long_decimal_string_is_unknown() -> None:
     event = one(client, line({"id": "1" * 5000, "result": True, "error": None}))
     assert isinstance(event, ProtocolError)
     assert event.kind is ProtocolErrorKind.UNKNOWN_RESPONSE_ID
+
+
+def test_pending_requests_and_forget() -> None:
+    client = ClientConnection()
+    first, _ = client.send_request(Subscribe())
+    second, _ = client.send_request(Authorize("w", "x"))
+    assert dict(client.pending_requests) == {first: Subscribe(), second: Authorize("w", "x")}
+    client.forget(second)
+    assert list(client.pending_requests) == [first]
+    late = one(client, line({"id": second, "result": True, "error": None}))
+    assert isinstance(late, ProtocolError)
+    assert late.kind is ProtocolErrorKind.UNKNOWN_RESPONSE_ID

@@ -24,7 +24,7 @@ from loka_stratum.protocol.results import (
     SubmitResult,
     SubscribeResult,
 )
-from loka_stratum.protocol.wire import JsonValue
+from loka_stratum.protocol.wire import JsonValue, brief
 
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
 _ACCEPTED_TAIL = b',"result":true,"error":null}\n'
@@ -47,7 +47,7 @@ def _dumps(value: JsonValue, option: int = _NEWLINE) -> bytes:
     try:
         return orjson.dumps(value, option=option)
     except orjson.JSONEncodeError as exc:
-        raise LocalProtocolError(f"cannot encode {value!r}: {exc}") from exc
+        raise LocalProtocolError(f"cannot encode {brief(value)}: {exc}") from exc
 
 
 def encode_request(request_id: JsonValue, message: MinerRequest | PoolMessage) -> bytes:
@@ -96,6 +96,7 @@ class EncodedNotification:
 
     @classmethod
     def of(cls, message: PoolMessage) -> EncodedNotification:
+        """Encode `message` (id null) once."""
         return cls(message.method, encode_notification(message))
 
 

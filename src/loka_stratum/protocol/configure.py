@@ -33,6 +33,8 @@ _RESULT = ProtocolErrorKind.INVALID_RESULT
 _MASK_KEY = "version-rolling.mask"
 _MIN_BIT_COUNT_KEY = "version-rolling.min-bit-count"
 _MIN_DIFFICULTY_KEY = "minimum-difficulty.value"
+_TYPED_KEYS = (_MASK_KEY, _MIN_BIT_COUNT_KEY, _MIN_DIFFICULTY_KEY)
+_ALL_BITS = 0xFFFFFFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +89,6 @@ class Configure:
         if self.minimum_difficulty is not None:
             values[_MIN_DIFFICULTY_KEY] = difficulty_number(self.minimum_difficulty)
         return [list(self.extensions), values]
-
-
-_TYPED_KEYS = (_MASK_KEY, _MIN_BIT_COUNT_KEY, _MIN_DIFFICULTY_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +151,7 @@ def negotiate_configure(
     mask: int | None = None
     if VERSION_ROLLING in asked and pool_mask is not None:
         miner_mask = request.version_rolling_mask
-        mask = pool_mask & (0xFFFFFFFF if miner_mask is None else miner_mask)
+        mask = pool_mask & (_ALL_BITS if miner_mask is None else miner_mask)
         rolling = mask.bit_count() >= (request.version_rolling_min_bit_count or 0)
         mask = mask if rolling else None
     elif VERSION_ROLLING in asked:

@@ -15,7 +15,8 @@ responses come back typed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Set
+from collections.abc import Mapping, Set
+from types import MappingProxyType
 
 from orjson import JSONDecodeError, JSONEncodeError, dumps, loads
 
@@ -81,13 +82,26 @@ class StratumConnection(ABC):
 
     @property
     def state(self) -> SessionState:
-        """Where the session stands (see `state`)."""
+        """Where the session stands (the tables are in `loka_stratum.protocol.state`)."""
         return self._state
 
     @property
     def authorized_workers(self) -> Set[str]:
         """The worker names authorized on this connection."""
         return frozenset(self._workers)
+
+    @property
+    def pending_requests(self) -> Mapping[int, SentRequest]:
+        """Requests this side sent that await a response, by id (for timeouts and metrics).
+
+        Nothing expires here (there is no clock): a caller that gives up on a request
+        calls `forget(request_id)`, and a late response then comes as an unknown id.
+        """
+        return MappingProxyType(self._pending)
+
+    def forget(self, request_id: int) -> None:
+        """Stop waiting for the response to `request_id`."""
+        self._pending.pop(request_id, None)
 
     @property
     def buffered_size(self) -> int:
@@ -107,7 +121,11 @@ class StratumConnection(ABC):
             self._framer.finish()
 
     def next_event(self) -> Event | NeedData:
-        """The next event, or `NEED_DATA` when no complete line is buffered."""
+        """The next event, or `NEED_DATA` when no complete line is buffered.
+
+        After EOF and the last buffered line, `ConnectionClosed` (every time it is
+        asked); the state is then CLOSED and sending raises `LocalProtocolError`.
+        """
         try:
             line = self._framer.next_line()
         except RemoteProtocolError as exc:
@@ -196,6 +214,7 @@ def _pending_key(msg_id: JsonValue) -> int | None:
 
 
 def _writable_depth(line: bytes, value: JsonValue) -> bool:
+    """Whether orjson can write `value` back (see `_MAX_WRITABLE_DEPTH`)."""
     if line.count(b"[") + line.count(b"{") <= _MAX_WRITABLE_DEPTH:
         return True
     try:
