@@ -9,6 +9,7 @@ from typing import Any
 
 from loka_stratum.sources.base import SourceState, TemplateUpdate
 from loka_stratum.sources.bitcoind import Backoff, BitcoindSource
+from loka_stratum.sources.submit import SubmitPolicy
 from tests.fakes.bitcoind import DEADLINE, FakeBitcoind
 
 
@@ -41,7 +42,7 @@ def fast_source(node: FakeBitcoind, **overrides: Any) -> BitcoindSource:
         "rpc_timeout": 2.0,
         "zmq_grace": 0.2,
         "backoff": Backoff(initial=0.01, maximum=0.05),
-        "submit_retry_delay": 0.01,
+        "submit_policy": SubmitPolicy(retry_delay=0.01),
         "rng": random.Random(5),
     }
     settings.update(overrides)

@@ -120,7 +120,7 @@ async def test_node_without_zmqpubhashblock_is_degraded_from_the_start(
     async with started(zmq_node, zmq_hashblock=zmq_node.zmq_endpoint) as source:
         health = source.health()
     assert health.state is SourceState.DEGRADED
-    assert "-zmqpubhashblock" in health.detail
+    assert "node publishes no hashblock" in health.detail
 
 
 async def test_refresh_emits_only_when_the_work_changed(

@@ -15,6 +15,7 @@ from loka_stratum.bitcoin.tx import Transaction
 from loka_stratum.mining.template import BlockTemplate, TemplateTransaction
 from loka_stratum.sources.base import TemplateUpdate
 from loka_stratum.sources.bitcoind import BitcoindSource
+from loka_stratum.sources.submit import SubmitPolicy
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
 from tests.fakes.bitcoind import RPC_PASSWORD, FakeBitcoind
 from tests.fakes.bitcoind_chain import FakeChain, solve
@@ -181,7 +182,9 @@ async def test_duplicate_after_a_lost_reply_counts_as_accepted(
 
 
 async def test_timed_out_submission_is_retried(node: FakeBitcoind, started: SourceFactory) -> None:
-    async with started(node, submit_timeout=0.1, **QUIET) as source:
+    async with started(
+        node, submit_policy=SubmitPolicy(retry_delay=0.01, timeout=0.1), **QUIET
+    ) as source:
         block = pool_block((await first_template(source)).template)
         node.http.hold = 1
         result = await source.submit_block(block)
@@ -193,7 +196,9 @@ async def test_timed_out_submission_is_retried(node: FakeBitcoind, started: Sour
 async def test_unreachable_node_gives_up_after_the_configured_attempts(
     node: FakeBitcoind, started: SourceFactory
 ) -> None:
-    async with started(node, submit_attempts=3, **QUIET) as source:
+    async with started(
+        node, submit_policy=SubmitPolicy(attempts=3, retry_delay=0.01), **QUIET
+    ) as source:
         block = pool_block((await first_template(source)).template)
         await node.go_away()
         with capture_logs() as logs:

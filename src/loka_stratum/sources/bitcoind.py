@@ -27,20 +27,18 @@ import asyncio
 import contextlib
 import random
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from loka_stratum.bitcoin.network import Network, network_by_name
-from loka_stratum.mining.template import BlockTemplate
 from loka_stratum.sources.base import SourceHealth, SourceState, SubmitResult, TemplateUpdate
 from loka_stratum.sources.gbt import TemplateError, parse_template, template_request
-from loka_stratum.sources.hashblock import HashblockSubscriber
+from loka_stratum.sources.hashblock import HashblockSubscriber, ZmqDelivery
 from loka_stratum.sources.rpc import BitcoindRpc, LatencyObserver, RpcAuth, RpcError, RpcUnavailable
-from loka_stratum.sources.submit import BlockSubmitter
-from loka_stratum.sources.updates import LatestUpdate
+from loka_stratum.sources.submit import DEFAULT_SUBMIT_POLICY, BlockSubmitter, SubmitPolicy
+from loka_stratum.sources.updates import TemplatePublisher
 
 log = structlog.get_logger("loka_stratum.sources.bitcoind")
 
@@ -87,11 +85,9 @@ class BitcoindSource:
         poll_interval: float = 0.5,
         template_refresh: float = 30.0,
         rpc_timeout: float = 30.0,
-        submit_timeout: float = 60.0,
         zmq_grace: float = 5.0,
         backoff: Backoff = Backoff(),
-        submit_attempts: int = 6,
-        submit_retry_delay: float = 0.05,
+        submit_policy: SubmitPolicy = DEFAULT_SUBMIT_POLICY,
         clock: Clock = time.time,
         monotonic: Clock = time.monotonic,
         rng: random.Random | None = None,
@@ -105,40 +101,28 @@ class BitcoindSource:
             rpc_latency_observer=rpc_latency_observer,
             monotonic=monotonic,
         )
-        self._submitter = BlockSubmitter(
-            self._rpc,
-            attempts=submit_attempts,
-            retry_delay=submit_retry_delay,
-            timeout=submit_timeout,
-        )
+        self._submitter = BlockSubmitter(self._rpc, submit_policy)
         self._zmq = (
             HashblockSubscriber(zmq_hashblock, self._on_zmq_block) if zmq_hashblock else None
         )
+        self._delivery = ZmqDelivery(zmq_grace)
         self._poll_interval = poll_interval
         self._template_refresh = template_refresh
-        self._zmq_grace = zmq_grace
         self._backoff = backoff
         self._clock = clock
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self._request = template_request(signet=self._network.name == "signet")
-        self._updates = LatestUpdate()
+        self._publisher = TemplatePublisher()
         self._tasks: list[asyncio.Task[None]] = []
         self._hint = asyncio.Event()
-        self._current: BlockTemplate | None = None
         self._connected = False
         self._down: str | None = None
         self._problem: str | None = None
         self._ibd = False
-        self._zmq_announced: bytes | None = None
-        self._zmq_last: bytes | None = None
-        self._zmq_unconfirmed: tuple[bytes, float] | None = None
-        self._zmq_silent: str | None = None
         self._fetch_requested = False
         self._next_refresh = 0.0
         self._last_template_at: float | None = None
-        self._new_tips: Counter[str] = Counter()
-        self._templates = 0
         self._reconnects = 0
 
     @property
@@ -162,7 +146,7 @@ class BitcoindSource:
 
     async def stop(self) -> None:
         """Cancel the tasks, close ZMQ and HTTP, end `templates()` iterators."""
-        self._updates.close()
+        self._publisher.updates.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -170,13 +154,12 @@ class BitcoindSource:
         await self._rpc.aclose()
 
     async def templates(self) -> AsyncIterator[TemplateUpdate]:
-        if self._current is not None and not self._updates.pending:
-            self._updates.put(TemplateUpdate(self._current, new_block=True))
-        while (update := await self._updates.take()) is not None:
+        self._publisher.resend()
+        while (update := await self._publisher.updates.take()) is not None:
             yield update
 
     async def submit_block(self, block: bytes) -> SubmitResult:
-        current = self._current
+        current = self._publisher.current
         height = current.height if current and block[4:36] == current.prev_hash else None
         result = await self._submitter.submit(block, height)
         if result.accepted:
@@ -185,13 +168,14 @@ class BitcoindSource:
         return result
 
     def health(self) -> SourceHealth:
-        height = self._current.height if self._current else None
+        current = self._publisher.current
+        height = current.height if current else None
         if self._down is not None:
             state, detail = SourceState.DOWN, self._down
-        elif self._current is None:
+        elif current is None:
             state, detail = SourceState.STARTING, "connecting"
         else:
-            issues = [i for i in (self._ibd_issue(), self._zmq_silent, self._problem) if i]
+            issues = [i for i in (self._ibd_issue(), self._delivery.issue, self._problem) if i]
             state = SourceState.DEGRADED if issues else SourceState.HEALTHY
             detail = "; ".join(issues)
         return SourceHealth(state, detail, height, self._last_template_at)
@@ -199,8 +183,8 @@ class BitcoindSource:
     def stats(self) -> BitcoindStats:
         return BitcoindStats(
             verdicts=dict(self._submitter.verdicts),
-            new_tips=dict(self._new_tips),
-            templates=self._templates,
+            new_tips=dict(self._publisher.new_tips),
+            templates=self._publisher.published,
             reconnects=self._reconnects,
         )
 
@@ -210,22 +194,23 @@ class BitcoindSource:
     # -- connection lifecycle -------------------------------------------------------------
 
     async def _supervise(self) -> None:
-        failures = 0 if self._connected else 1
+        """Watch while connected; otherwise reconnect with backoff, forever."""
+        failures = 0
         while True:
             if self._connected:
                 try:
                     await self._watch()
                 except RpcUnavailable as exc:
                     self._mark_down(exc)
-                    failures = 1
+                    failures = 0
+            failures += 1
             delay = self._backoff.delay(failures, self._rng)
-            log.warning("bitcoind_retry", detail=self._down, retry_in=round(delay, 3))
+            log.info("bitcoind_retry", attempt=failures, retry_in=round(delay, 3))
             await asyncio.sleep(delay)
             try:
                 await self._connect("reconnect")
             except (RpcUnavailable, RpcError, TemplateError, ChainMismatchError) as exc:
                 self._mark_down(exc)
-                failures += 1
             else:
                 self._reconnects += 1
 
@@ -255,14 +240,15 @@ class BitcoindSource:
             published = await self._rpc.call("getzmqnotifications")
         except RpcError:
             return  # a node without the call (or without ZMQ): polling tells us soon enough
-        types = {n.get("type") for n in published if isinstance(n, dict)} if published else set()
-        if "pubhashblock" not in types:
-            self._zmq_silent = "node publishes no hashblock (-zmqpubhashblock unset)"
+        entries = published if isinstance(published, list) else []
+        self._delivery.published({str(n.get("type")) for n in entries if isinstance(n, dict)})
 
     def _mark_down(self, exc: Exception) -> None:
-        self._connected = False
-        self._down = f"{type(exc).__name__}: {exc}"
-        log.warning("bitcoind_down", detail=self._down)
+        """Record an outage; log it when it starts or its reason changes."""
+        detail = f"{type(exc).__name__}: {exc}"
+        if detail != self._down:
+            log.warning("bitcoind_down", detail=detail)
+        self._connected, self._down = False, detail
 
     # -- the watcher ----------------------------------------------------------------------
 
@@ -279,11 +265,13 @@ class BitcoindSource:
                 log.error("bitcoind_turn_failed", detail=self._problem)
             else:
                 self._problem = None
-            self._check_zmq_delivery()
+            if self._delivery.check(self._monotonic()):
+                log.warning("zmq_silent", endpoint=self._zmq.endpoint if self._zmq else None)
 
     async def _turn(self) -> None:
-        announced, self._zmq_announced = self._zmq_announced, None
-        tip = self._current.prev_hash if self._current else None
+        announced = self._delivery.take()
+        current = self._publisher.current
+        tip = current.prev_hash if current else None
         if announced is not None and announced != tip:
             await self._fetch("zmq")
         elif self._fetch_requested:
@@ -293,8 +281,8 @@ class BitcoindSource:
         else:
             best = bytes.fromhex(await self._rpc.call("getbestblockhash"))[::-1]
             if best != tip:
-                if self._zmq is not None and best != self._zmq_last:
-                    self._zmq_unconfirmed = (best, self._monotonic())
+                if self._zmq is not None:
+                    self._delivery.polled(best, self._monotonic())
                 await self._fetch("poll")
 
     async def _refresh(self) -> None:
@@ -308,54 +296,8 @@ class BitcoindSource:
         template = parse_template(await self._rpc.call("getblocktemplate", self._request))
         self._last_template_at = self._clock()
         self._next_refresh = self._monotonic() + self._template_refresh
-        self._publish(template, reason, force=force)
-
-    def _publish(self, template: BlockTemplate, reason: str, *, force: bool) -> None:
-        previous = self._current
-        new_block = previous is None or template.prev_hash != previous.prev_hash
-        if not (new_block or force) and previous is not None and _same_work(previous, template):
-            return
-        self._current = template
-        self._templates += 1
-        if new_block:
-            self._new_tips[reason] += 1
-        self._updates.put(TemplateUpdate(template, new_block))
-        log.info(
-            "template",
-            reason=reason,
-            new_block=new_block,
-            height=template.height,
-            prev=template.prev_hash[::-1].hex(),
-            txs=len(template.transactions),
-            coinbase_value=template.coinbase_value,
-        )
-
-    # -- ZMQ health -----------------------------------------------------------------------
+        self._publisher.publish(template, reason, force=force)
 
     def _on_zmq_block(self, block_hash: bytes) -> None:
-        self._zmq_announced = self._zmq_last = block_hash
-        if self._zmq_unconfirmed is not None and self._zmq_unconfirmed[0] == block_hash:
-            self._zmq_unconfirmed = None
-        self._zmq_silent = None
+        self._delivery.announced(block_hash)
         self._hint.set()
-
-    def _check_zmq_delivery(self) -> None:
-        """A tip the poll found that ZMQ has not announced within the grace: ZMQ is down."""
-        unconfirmed = self._zmq_unconfirmed
-        if unconfirmed is not None and self._monotonic() - unconfirmed[1] > self._zmq_grace:
-            self._zmq_unconfirmed = None
-            self._zmq_silent = "zmq hashblock silent; new blocks found by polling"
-            log.warning("zmq_silent", endpoint=self._zmq.endpoint if self._zmq else None)
-
-
-def _same_work(old: BlockTemplate, new: BlockTemplate) -> bool:
-    """Whether a refresh changes nothing a miner would hash differently.
-
-    bits and version are compared too: testnet's 20-minute rule changes bits on the same tip.
-    """
-    return (
-        old.txids == new.txids
-        and old.coinbase_value == new.coinbase_value
-        and old.bits == new.bits
-        and old.version == new.version
-    )

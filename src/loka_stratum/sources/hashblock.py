@@ -77,3 +77,50 @@ def _configure(socket: zmq.asyncio.Socket) -> None:
     socket.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS)
     socket.setsockopt(zmq.TCP_KEEPALIVE, 1)
     socket.setsockopt(zmq.SUBSCRIBE, TOPIC)
+
+
+class ZmqDelivery:
+    """Whether ZMQ is doing its job, judged by the tips the poll finds before it.
+
+    A poll may beat ZMQ by a few milliseconds (bitcoind notifies from a
+    background queue), so a tip the poll found first only counts against ZMQ
+    if no announcement of it arrives within `grace` seconds. Any announcement
+    clears the verdict: the publisher is evidently back.
+    """
+
+    def __init__(self, grace: float) -> None:
+        self._grace = grace
+        self._pending: bytes | None = None
+        self._last: bytes | None = None
+        self._unconfirmed: tuple[bytes, float] | None = None
+        self.issue: str | None = None
+        """Why ZMQ is not trusted right now (None: fine, or nothing known against it)."""
+
+    def announced(self, block_hash: bytes) -> None:
+        self._pending = self._last = block_hash
+        if self._unconfirmed is not None and self._unconfirmed[0] == block_hash:
+            self._unconfirmed = None
+        self.issue = None
+
+    def take(self) -> bytes | None:
+        """The newest announcement not yet acted upon."""
+        block_hash, self._pending = self._pending, None
+        return block_hash
+
+    def polled(self, block_hash: bytes, now: float) -> None:
+        """The poll found a new tip; ZMQ has `grace` seconds to have announced it too."""
+        if block_hash != self._last and self._unconfirmed is None:
+            self._unconfirmed = (block_hash, now)
+
+    def published(self, types: set[str]) -> None:
+        """What ``getzmqnotifications`` says the node publishes, checked at each connect."""
+        self.issue = None if "pubhashblock" in types else "node publishes no hashblock"
+
+    def check(self, now: float) -> bool:
+        """Judge the overdue announcement, if any; True when ZMQ was just found silent."""
+        unconfirmed = self._unconfirmed
+        if unconfirmed is None or now - unconfirmed[1] <= self._grace:
+            return False
+        self._unconfirmed = None
+        self.issue = "zmq hashblock silent; new blocks found by polling"
+        return True

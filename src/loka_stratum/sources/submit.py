@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import dataclass
 
 import structlog
 
@@ -29,18 +30,29 @@ ACCEPTED = "accepted"
 RPC_ERROR = "rpc-error"
 
 
+@dataclass(frozen=True, slots=True)
+class SubmitPolicy:
+    attempts: int = 6
+    """Tries in all when the node cannot be reached; delays total about 1.5 s by default."""
+    retry_delay: float = 0.05
+    """First delay between tries; doubles each time."""
+    timeout: float = 60.0
+    """Per try: bitcoind validates the whole block before it answers (seconds for 4 MWU)."""
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+
+
+DEFAULT_SUBMIT_POLICY = SubmitPolicy()
+
+
 class BlockSubmitter:
     """Submits blocks through one RPC client and counts the verdicts."""
 
-    def __init__(
-        self, rpc: BitcoindRpc, *, attempts: int, retry_delay: float, timeout: float
-    ) -> None:
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
+    def __init__(self, rpc: BitcoindRpc, policy: SubmitPolicy) -> None:
         self._rpc = rpc
-        self._attempts = attempts
-        self._retry_delay = retry_delay
-        self._timeout = timeout
+        self._policy = policy
         self.verdicts: Counter[str] = Counter()
         """Keyed by "accepted", the node's reason string, or "rpc-error"."""
 
@@ -59,14 +71,15 @@ class BlockSubmitter:
         return SubmitResult(verdict, block_hash, height)
 
     async def _submit(self, block_hex: str) -> tuple[str | None, int]:
-        delay = self._retry_delay
+        policy = self._policy
+        delay = policy.retry_delay
         failure: RpcUnavailable | None = None
-        for attempt in range(1, self._attempts + 1):
+        for attempt in range(1, policy.attempts + 1):
             if failure is not None:
                 await asyncio.sleep(delay)
                 delay *= 2
             try:
-                answer = await self._rpc.call("submitblock", block_hex, time_limit=self._timeout)
+                answer = await self._rpc.call("submitblock", block_hex, time_limit=policy.timeout)
             except (RpcError, RpcClosedError) as exc:
                 return f"{RPC_ERROR}: {exc}", attempt
             except RpcUnavailable as exc:
@@ -76,7 +89,7 @@ class BlockSubmitter:
             if answer == "duplicate" and failure is not None:
                 return None, attempt
             return _verdict(answer), attempt
-        return f"{RPC_ERROR}: {failure}", self._attempts
+        return f"{RPC_ERROR}: {failure}", policy.attempts
 
 
 def _verdict(answer: object) -> str | None:
