@@ -1,0 +1,1 @@
+"""Work sources: where block templates come from and where found blocks go."""
