@@ -231,3 +231,33 @@ async def test_found_block_is_submitted_and_valid() -> None:
         await miner.close()
     finally:
         await pool.server.stop()
+
+
+async def test_vardiff_raises_a_fast_miner_with_set_difficulty(pool: Pool) -> None:
+    miner = await Miner.connect(pool.port)
+    notify = await miner.handshake()
+    start = miner.difficulty
+    for index in range(8):
+        en2 = index.to_bytes(4, "big")
+        nonce = find_share(notify, miner.extranonce1, start, extranonce2=en2)
+        reply = await miner.call(
+            10 + index, "mining.submit", submit_params(notify, "acct.rig1", nonce, extranonce2=en2)
+        )
+        assert reply["result"] is True
+    while miner.difficulty == start:
+        await miner.read()
+    assert miner.difficulty == start * 4  # one step is bounded by max_change
+    await miner.close()
+
+
+async def test_password_difficulty_is_fixed() -> None:
+    pool = await start_pool(make_template(bits=HARD_BITS))
+    try:
+        miner = await Miner.connect(pool.port)
+        await miner.call(1, "mining.subscribe", [])
+        await miner.call(2, "mining.authorize", ["acct.rig1", "x,d=0.5"])
+        assert (await miner.read())["method"] == "mining.set_difficulty"
+        assert miner.difficulty == 0.5
+        await miner.close()
+    finally:
+        await pool.server.stop()

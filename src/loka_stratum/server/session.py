@@ -260,7 +260,7 @@ class StratumSession(asyncio.Protocol):
             self._port_metrics.share_accepted(result.difficulty)
             if result.block is not None:
                 context.blocks.block_found(result, identity)
-            if self.vardiff.fixed is False:
+            if self._vardiff_on:
                 change = self.vardiff.record_share(now, self._network_difficulty())
                 if change is not None:
                     self._change_difficulty(change)
@@ -300,6 +300,10 @@ class StratumSession(asyncio.Protocol):
             self.send_job(prepared)
 
     @property
+    def _vardiff_on(self) -> bool:
+        return self._policy.vardiff_enabled and not self.vardiff.fixed
+
+    @property
     def payout_script(self) -> bytes | None:
         return None if self.primary is None else self.primary.payout_script
 
@@ -315,6 +319,12 @@ class StratumSession(asyncio.Protocol):
         if transport.get_write_buffer_size() > self._policy.write_hard_limit:
             self.close("write-buffer-full")
             return
+        if self._vardiff_on and self.last_job is not None:
+            # A miner too slow to submit is only noticed here: step it down with the new job.
+            change = self.vardiff.poll(self.context.clock(), self._network_difficulty())
+            if change is not None:
+                self.work.set_difficulty(change, prepared.job.seq)
+                self._send_difficulty()
         self.last_job = prepared
         transport.write(prepared.notify.line)
 
