@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loka_stratum.config import ConfigError, Settings, load_config, resolve_config_path
 
@@ -278,3 +280,10 @@ def test_resolve_config_path_order(tmp_path: Path) -> None:
     assert resolve_config_path(None, {}, tmp_path) is None
     (tmp_path / "loka-stratum.toml").write_text("", encoding="utf-8")
     assert resolve_config_path(None, {}, tmp_path) == tmp_path / "loka-stratum.toml"
+
+
+@given(st.integers(min_value=1, max_value=65535).filter(lambda port: port not in (8080, 9090)))
+def test_any_valid_port_from_env(port: int) -> None:
+    loaded = load_config(None, {"LOKA_SERVER__PORT": str(port)})
+    assert loaded.settings.server.port == port
+    assert loaded.provenance["server.port"] == "env:LOKA_SERVER__PORT"

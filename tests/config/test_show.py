@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tomllib
 
-from loka_stratum.config import show_config
+import pytest
+
+from loka_stratum.config import mask_url_password, show_config
 
 from .conftest import Loader
 
@@ -93,3 +95,20 @@ def test_defaults_only_show_round_trips_through_the_loader(load: Loader) -> None
     text = show_config(loaded)
     assert "no file, defaults" in text
     assert load(text).settings == loaded.settings
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+asyncpg://u:pw@h:5432/d", "postgresql+asyncpg://u:********@h:5432/d"),
+        ("postgresql+asyncpg://u:p@ss@h/d", "postgresql+asyncpg://u:********@h/d"),
+        (
+            "postgresql+asyncpg://u:pw@h/d?sslmode=require",
+            "postgresql+asyncpg://u:********@h/d?sslmode=require",
+        ),
+        ("postgresql+asyncpg://u@h/d", "postgresql+asyncpg://u@h/d"),
+        ("sqlite+aiosqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+    ],
+)
+def test_database_url_password_masking(url: str, masked: str) -> None:
+    assert mask_url_password(url) == masked
