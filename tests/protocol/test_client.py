@@ -164,7 +164,15 @@ def test_subscribe_error_has_no_result_and_keeps_state() -> None:
 
 @pytest.mark.parametrize(
     "result",
-    [None, [], [[], "zz", 4], [[], "0011", "four"], [[["mining.notify"]], "00", 4], 5],
+    [
+        None,
+        [],
+        [[], "zz", 4],
+        [[], "0011", "four"],
+        [[["mining.notify"]], "00", 4],
+        [[["mining.notify", 5]], "00", 4],
+        5,
+    ],
 )
 def test_malformed_subscribe_result(result: JsonValue) -> None:
     client, request_id = subscribed_client()
@@ -252,6 +260,9 @@ def test_reconnect_bad_port(port: JsonValue) -> None:
         ("mining.set_version_mask", ["1fffe0000"]),
         ("mining.set_version_mask", ["0x1fffe0"]),
         ("client.show_message", [5]),
+        ("mining.set_extranonce", [5, 4]),
+        ("mining.notify", [*NOTIFY_PARAMS, "yes"]),
+        ("mining.notify", [*NOTIFY_PARAMS[:4], "aa", *NOTIFY_PARAMS[5:]]),
     ],
 )
 def test_unusable_pool_params(method: str, params: JsonValue) -> None:

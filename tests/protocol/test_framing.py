@@ -218,8 +218,8 @@ def test_json_deeper_than_orjson_writes_is_refused(depth: int) -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_depth() -> None:
-    data = b'{"id":1,"method":"mining.subscribe","params":["' + b"[" * 300 + b'"]}\n'
-    assert server_event(data) == RequestReceived(Subscribe("[" * 300), 1)
+    data = b'{"id":1,"method":"mining.subscribe","params":["' + b"[" * 600 + b'"]}\n'
+    assert server_event(data) == RequestReceived(Subscribe("[" * 600), 1)
 
 
 def test_error_details_stay_short() -> None:

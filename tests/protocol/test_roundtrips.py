@@ -186,7 +186,8 @@ def test_get_version_is_a_request_the_miner_answers() -> None:
     request_id, data = pair.server.send_request(GetVersion())
     [event] = feed(pair.client, data)
     assert event == NotificationReceived(GetVersion(), request_id)
-    [answer] = feed(pair.server, pair.client.send(Response(request_id, "cgminer/4.11.1")))
+    reply = pair.client.send(Response(request_id, RawResult("cgminer/4.11.1")))
+    [answer] = feed(pair.server, reply)
     assert answer == ResponseReceived(request_id, GetVersion(), RawResult("cgminer/4.11.1"))
 
 

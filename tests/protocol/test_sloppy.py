@@ -8,6 +8,7 @@ import pytest
 from loka_stratum.protocol import (
     Authorize,
     AuthorizeResult,
+    Configure,
     ExtranonceSubscribe,
     GetTransactions,
     JsonValue,
@@ -248,3 +249,27 @@ def test_a_decimal_string_too_long_for_int_is_invalid_params() -> None:
     event = server_event(data)
     assert isinstance(event, ProtocolError)
     assert event.kind is ProtocolErrorKind.INVALID_PARAMS
+
+
+def test_configure_without_extension_params() -> None:
+    data = line({"id": 1, "method": "mining.configure", "params": [["subscribe-extranonce"]]})
+    event = request(server_event(data))
+    assert event.request == Configure(("subscribe-extranonce",))
+    assert isinstance(event.request, Configure)
+    assert event.request.subscribe_extranonce
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [["version-rolling"], ["ffffffff"]],
+        ["version-rolling"],
+        [["version-rolling"], {"version-rolling.mask": "fffffffff"}],
+        [["version-rolling"], {"version-rolling.min-bit-count": "two"}],
+        [["minimum-difficulty"], {"minimum-difficulty.value": -1}],
+    ],
+)
+def test_unusable_configure_params(params: JsonValue) -> None:
+    event = server_event(line({"id": 1, "method": "mining.configure", "params": params}))
+    assert isinstance(event, ProtocolError)
+    assert (event.kind, event.method) == (ProtocolErrorKind.INVALID_PARAMS, "mining.configure")
