@@ -4,6 +4,7 @@
         node.url, node.auth, node.zmq_endpoint        # what a BitcoindSource needs
         node.chain.add_transaction(); await node.mine_block()   # mempool, another miner
         node.force_verdict("inconclusive"); node.fail("getbestblockhash", -1, "boom")
+        node.answer("getbestblockhash", 42)                      # a malformed reply
         node.warmup = True; node.ibd = True; node.zmq_muted = True
         await node.go_away(); await node.come_back(rotate_cookie=True)
         await node.wait_calls("submitblock", 1); node.calls; node.submitted
@@ -63,6 +64,8 @@ class FakeBitcoind:
         """(block hash, verdict) of every submitblock that decoded."""
         self.forced_verdicts: list[str | None] = []
         self.faults: dict[str, list[FakeRpcError]] = {}
+        self.answers: dict[str, list[Any]] = {}
+        """Scripted results, consumed one per call, before the real handler."""
         self.warmup = False
         self.ibd = False
         self.zmq_muted = False
@@ -126,6 +129,10 @@ class FakeBitcoind:
     def fail(self, method: str, code: int, message: str, times: int = 1) -> None:
         self.faults.setdefault(method, []).extend([FakeRpcError(code, message)] * times)
 
+    def answer(self, method: str, result: Any, times: int = 1) -> None:
+        """The next `times` calls of `method` return `result` as is (malformed replies)."""
+        self.answers.setdefault(method, []).extend([result] * times)
+
     async def mine_block(self, *, include_mempool: bool = False) -> bytes:
         """Another miner extends the chain; returns the new tip hash (internal order)."""
         self.chain.mine(include_mempool=include_mempool)
@@ -172,6 +179,8 @@ class FakeBitcoind:
             raise FakeRpcError(-28, "Loading block index…")
         if self.faults.get(method):
             raise self.faults[method].pop(0)
+        if self.answers.get(method):
+            return self.answers[method].pop(0)
         if method == "submitblock":
             return await self._submitblock(params)
         handlers: dict[str, Callable[[list[Any]], Any]] = {

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from loka_stratum.sources.base import SourceState
+from loka_stratum.sources.base import SourceState, WorkSource
 from loka_stratum.sources.bitcoind import ChainMismatchError
 from loka_stratum.sources.gbt import parse_template
 from tests.fakes.bitcoind import FakeBitcoind
@@ -188,3 +188,41 @@ async def test_stop_ends_the_iterator_and_leaves_no_task_behind(
     assert source_tasks() == []
     result = await source.submit_block(bytes(81))
     assert result.verdict is not None and result.verdict.startswith("rpc-error")
+
+
+async def test_malformed_replies_degrade_or_fail_without_killing_the_watcher(
+    node: FakeBitcoind, started: SourceFactory
+) -> None:
+    async with started(node) as source:
+        updates = source.templates()
+        await next_update(updates)
+        node.answer("getbestblockhash", 42, times=3)
+        await wait_state(source, SourceState.DEGRADED)
+        assert "not a block hash" in source.health().detail
+        await wait_state(source, SourceState.HEALTHY)
+        await node.go_away()
+        await wait_state(source, SourceState.DOWN)
+        node.answer("getblockchaininfo", ["not", "an", "object"])
+        await node.come_back()
+        await eventually(lambda: "without a chain name" in source.health().detail, "bad info")
+        tip = await node.mine_block()
+        assert (await next_update(updates)).template.prev_hash == tip
+
+
+async def test_rpc_latency_is_reported_per_method(
+    node: FakeBitcoind, started: SourceFactory
+) -> None:
+    observed: list[tuple[str, float]] = []
+    async with started(node, rpc_latency_observer=lambda m, s: observed.append((m, s))) as source:
+        await next_update(source.templates())
+        await node.wait_calls("getbestblockhash", 2)
+    methods = [method for method, _ in observed]
+    assert methods[:2] == ["getblockchaininfo", "getblocktemplate"]
+    assert "getbestblockhash" in methods
+    assert all(0 <= seconds < 2 for _, seconds in observed)
+
+
+def test_bitcoind_source_is_a_work_source(node: FakeBitcoind) -> None:
+    source: WorkSource = fast_source(node)
+    assert source.network.name == "regtest"
+    assert source.health().state is SourceState.STARTING

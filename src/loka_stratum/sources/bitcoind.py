@@ -31,10 +31,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import structlog
+import zmq
 
 from loka_stratum.bitcoin.network import Network, network_by_name
 from loka_stratum.sources.base import SourceHealth, SourceState, SubmitResult, TemplateUpdate
-from loka_stratum.sources.gbt import TemplateError, parse_template, template_request
+from loka_stratum.sources.gbt import (
+    MalformedReplyError,
+    parse_block_hash,
+    parse_chain_info,
+    parse_template,
+    template_request,
+)
 from loka_stratum.sources.hashblock import HashblockSubscriber, ZmqDelivery
 from loka_stratum.sources.rpc import BitcoindRpc, LatencyObserver, RpcAuth, RpcError, RpcUnavailable
 from loka_stratum.sources.submit import DEFAULT_SUBMIT_POLICY, BlockSubmitter, SubmitPolicy
@@ -134,13 +141,13 @@ class BitcoindSource:
         if self._tasks:
             raise RuntimeError("already started")
         if self._zmq is not None:
-            self._tasks.append(asyncio.create_task(self._zmq.run(), name="bitcoind-zmq"))
+            self._tasks.append(asyncio.create_task(self._run_zmq(self._zmq), name="bitcoind-zmq"))
         try:
             await self._connect("start")
         except ChainMismatchError:
             await self.stop()
             raise
-        except (RpcUnavailable, RpcError, TemplateError) as exc:
+        except (RpcUnavailable, RpcError, MalformedReplyError) as exc:
             self._mark_down(exc)
         self._tasks.append(asyncio.create_task(self._supervise(), name="bitcoind-watch"))
 
@@ -194,7 +201,11 @@ class BitcoindSource:
     # -- connection lifecycle -------------------------------------------------------------
 
     async def _supervise(self) -> None:
-        """Watch while connected; otherwise reconnect with backoff, forever."""
+        """Watch while connected; otherwise reconnect with backoff, forever.
+
+        Nothing may end this loop but cancellation: a watcher that died quietly
+        would leave miners on a stale tip while health still said healthy.
+        """
         failures = 0
         while True:
             if self._connected:
@@ -202,34 +213,39 @@ class BitcoindSource:
                     await self._watch()
                 except RpcUnavailable as exc:
                     self._mark_down(exc)
-                    failures = 0
+                except Exception as exc:
+                    log.exception("bitcoind_watch_crashed")
+                    self._mark_down(exc)
+                failures = 0
             failures += 1
             delay = self._backoff.delay(failures, self._rng)
             log.info("bitcoind_retry", attempt=failures, retry_in=round(delay, 3))
             await asyncio.sleep(delay)
             try:
                 await self._connect("reconnect")
-            except (RpcUnavailable, RpcError, TemplateError, ChainMismatchError) as exc:
+            except (RpcUnavailable, RpcError, MalformedReplyError, ChainMismatchError) as exc:
+                self._mark_down(exc)
+            except Exception as exc:
+                log.exception("bitcoind_connect_crashed")
                 self._mark_down(exc)
             else:
                 self._reconnects += 1
 
     async def _connect(self, reason: str) -> None:
-        info = await self._rpc.call("getblockchaininfo")
-        chain = info.get("chain") if isinstance(info, dict) else None
-        if chain != self._network.name:
+        info = parse_chain_info(await self._rpc.call("getblockchaininfo"))
+        if info.chain != self._network.name:
             raise ChainMismatchError(
-                f"node runs chain {chain!r}, configured {self._network.name!r}"
+                f"node runs chain {info.chain!r}, configured {self._network.name!r}"
             )
-        self._ibd = bool(info.get("initialblockdownload", False))
+        self._ibd = info.initial_block_download
         if self._zmq is not None:
             await self._check_zmq_published()
         await self._fetch(reason, force=True)
         self._connected, self._down = True, None
         log.info(
             "bitcoind_connected",
-            chain=chain,
-            height=info.get("blocks"),
+            chain=info.chain,
+            height=info.blocks,
             ibd=self._ibd,
             url=self._rpc.url,
         )
@@ -260,7 +276,7 @@ class BitcoindSource:
             self._hint.clear()
             try:
                 await self._turn()
-            except (RpcError, TemplateError) as exc:
+            except (RpcError, MalformedReplyError) as exc:
                 self._problem = f"{type(exc).__name__}: {exc}"
                 log.error("bitcoind_turn_failed", detail=self._problem)
             else:
@@ -279,7 +295,7 @@ class BitcoindSource:
         elif self._monotonic() >= self._next_refresh:
             await self._refresh()
         else:
-            best = bytes.fromhex(await self._rpc.call("getbestblockhash"))[::-1]
+            best = parse_block_hash(await self._rpc.call("getbestblockhash"))
             if best != tip:
                 if self._zmq is not None:
                     self._delivery.polled(best, self._monotonic())
@@ -287,8 +303,8 @@ class BitcoindSource:
 
     async def _refresh(self) -> None:
         if self._ibd:
-            info = await self._rpc.call("getblockchaininfo")
-            self._ibd = bool(info.get("initialblockdownload", False))
+            info = parse_chain_info(await self._rpc.call("getblockchaininfo"))
+            self._ibd = info.initial_block_download
         await self._fetch("refresh")
 
     async def _fetch(self, reason: str, *, force: bool = False) -> None:
@@ -297,6 +313,13 @@ class BitcoindSource:
         self._last_template_at = self._clock()
         self._next_refresh = self._monotonic() + self._template_refresh
         self._publisher.publish(template, reason, force=force)
+
+    async def _run_zmq(self, subscriber: HashblockSubscriber) -> None:
+        try:
+            await subscriber.run()
+        except zmq.ZMQError as exc:
+            log.error("zmq_failed", endpoint=subscriber.endpoint, error=str(exc))
+            self._delivery.issue = f"zmq subscriber failed: {exc}"
 
     def _on_zmq_block(self, block_hash: bytes) -> None:
         self._delivery.announced(block_hash)

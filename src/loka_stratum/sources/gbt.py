@@ -1,4 +1,5 @@
-"""``getblocktemplate`` results -> `BlockTemplate`: the wire edge of the pool.
+"""bitcoind answers -> values: ``getblocktemplate`` into `BlockTemplate`, and the
+few other answers the work source reads (chain info, block hashes).
 
 Everything bitcoind hands us is checked here, once, so the job factory can
 trust its input: hashes are 32 bytes (display hex reversed to internal
@@ -11,6 +12,7 @@ previous template rather than handing miners work that cannot become a block.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from loka_stratum.bitcoin.target import bits_to_target
@@ -25,8 +27,41 @@ block layout (witness commitment); signet changes nothing for the pool (the sign
 solution lives in the template's commitment, which we copy)."""
 
 
-class TemplateError(ValueError):
+class MalformedReplyError(ValueError):
+    """A node answer that does not have the shape bitcoind documents."""
+
+
+class TemplateError(MalformedReplyError):
     """A getblocktemplate result we refuse to mine on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainInfo:
+    """What the source needs from ``getblockchaininfo``."""
+
+    chain: str
+    """"main", "test", "testnet4", "signet" or "regtest", as our `Network.name`."""
+    blocks: int
+    initial_block_download: bool
+
+
+def parse_chain_info(result: Any) -> ChainInfo:
+    if not isinstance(result, Mapping) or not isinstance(result.get("chain"), str):
+        raise MalformedReplyError("getblockchaininfo result without a chain name")
+    blocks = result.get("blocks", 0)
+    return ChainInfo(
+        chain=result["chain"],
+        blocks=blocks if isinstance(blocks, int) else 0,
+        initial_block_download=result.get("initialblockdownload") is True,
+    )
+
+
+def parse_block_hash(result: Any) -> bytes:
+    """A block hash as bitcoind shows it (display hex) -> internal byte order."""
+    try:
+        return _hash(result, "block hash")
+    except (TypeError, ValueError) as exc:
+        raise MalformedReplyError(f"not a block hash: {result!r}") from exc
 
 
 def template_request(*, signet: bool = False) -> dict[str, list[str]]:
