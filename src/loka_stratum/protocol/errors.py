@@ -3,8 +3,11 @@
 Exception tree::
 
     StratumProtocolError          base of everything this package raises
-    ├── LocalProtocolError        our own bug: sending a message the state forbids,
-    │                             feeding data after EOF, an id orjson cannot encode
+    ├── LocalProtocolError        our own bug: sending a message the state forbids
+    │                             (a job before subscribe, a submit the pool must
+    │                             reject, anything once closed), feeding data after
+    │                             EOF, an id orjson cannot encode, a difficulty that
+    │                             is not positive and finite
     └── RemoteProtocolError       the peer's fault: bad framing, JSON, params or result
 
 `RemoteProtocolError` never escapes `receive_data()` / `next_event()`: the connection
