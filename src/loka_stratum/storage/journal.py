@@ -45,7 +45,10 @@ def encode(batch: ShareBatch) -> bytes:
 
 def decode(data: bytes) -> ShareBatch:
     """Inverse of ``encode``; raises ``ValueError`` for anything else."""
-    document = orjson.loads(data)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
         raise ValueError("not a share batch journal file of format 1")
     try:

@@ -68,6 +68,12 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     base_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="loka-pg-")))
     _initialized: bool = False
+    _running: bool = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the last ``start``/``stop`` left it running."""
+        return self._running
 
     @property
     def data_dir(self) -> Path:
@@ -90,10 +96,12 @@ class PostgresServer:
         )
         log = self.base_dir / "server.log"
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-o", options, "start", "-w")
+        self._running = True
 
     def stop(self, mode: StopMode = "fast") -> None:
         """``immediate`` is a crash: no checkpoint, clients cut off mid-statement."""
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "stop", "-w")
+        self._running = False
 
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
@@ -110,8 +118,11 @@ class PostgresServer:
             user = pwd.getpwnam(_SERVER_USER)
             for path in (self.base_dir, self.socket_dir):
                 os.chown(path, user.pw_uid, user.pw_gid)
+        # --no-sync: the cluster is thrown away afterwards; initdb's fsync only costs time.
         self._run(
-            "initdb", "-D", str(self.data_dir), "-A", "trust", "-U", _SERVER_USER, "-E", "UTF8"
+            "initdb",
+            *("-D", str(self.data_dir), "-A", "trust", "-U", _SERVER_USER),
+            *("-E", "UTF8", "--locale=C", "--no-sync"),
         )
         self._initialized = True
 

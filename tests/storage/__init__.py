@@ -1,0 +1,1 @@
+"""Storage tests: every repository and batcher test runs on SQLite and PostgreSQL."""
