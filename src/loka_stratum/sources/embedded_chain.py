@@ -63,6 +63,13 @@ def difficulty_for_interval(hashrate_hps: float, interval_s: float) -> float:
     return hashrate_hps * interval_s / 2**32
 
 
+def _valid_bits(bits: int) -> bool:
+    try:
+        return 0 < bits_to_target(bits) <= POW_LIMIT
+    except ValueError:
+        return False
+
+
 def _genesis() -> ChainEntry:
     block = Block.parse(REGTEST.genesis_block)
     return ChainEntry(0, block.header, block.transactions[0].serialize())
@@ -77,8 +84,8 @@ class EmbeddedChain:
         bits: int = REGTEST.pow_limit_bits,
         filler_transactions: int = DEFAULT_FILLER_TRANSACTIONS,
     ) -> None:
-        if not 0 < bits_to_target(bits) <= POW_LIMIT:
-            raise ValueError(f"bits {bits:#010x} easier than regtest's proof-of-work limit")
+        if not _valid_bits(bits):
+            raise ValueError(f"bits {bits:#010x} outside regtest's range (0, proof-of-work limit]")
         if filler_transactions < 0:
             raise ValueError("filler_transactions cannot be negative")
         self._bits = bits

@@ -89,13 +89,14 @@ def _stripped_size(block: Block) -> int:
 
 
 def check_transaction(tx: Transaction) -> str | None:
-    """CheckTransaction: shape, output values, duplicate inputs, coinbase script size."""
-    if not tx.inputs:
-        return "bad-txns-vin-empty"
+    """CheckTransaction: outputs, duplicate inputs, coinbase script size, null prevouts.
+
+    Core's "bad-txns-vin-empty" and "bad-txns-oversize" cannot happen here: a
+    parsed transaction always has an input, and an oversized one has already
+    made its block "bad-blk-length".
+    """
     if not tx.outputs:
         return "bad-txns-vout-empty"
-    if len(tx.serialize(include_witness=False)) * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT:
-        return "bad-txns-oversize"
     total = 0
     for output in tx.outputs:
         if output.value < 0:
