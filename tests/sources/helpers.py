@@ -9,7 +9,7 @@ from typing import Any
 
 from loka_stratum.sources.base import SourceState, TemplateUpdate
 from loka_stratum.sources.bitcoind import Backoff, BitcoindSource
-from loka_stratum.sources.submit import SubmitPolicy
+from loka_stratum.sources.submitblock import SubmitPolicy
 from tests.fakes.bitcoind import DEADLINE, FakeBitcoind
 
 

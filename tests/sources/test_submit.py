@@ -15,7 +15,7 @@ from loka_stratum.bitcoin.tx import Transaction
 from loka_stratum.mining.template import BlockTemplate, TemplateTransaction
 from loka_stratum.sources.base import TemplateUpdate
 from loka_stratum.sources.bitcoind import BitcoindSource
-from loka_stratum.sources.submit import SubmitPolicy
+from loka_stratum.sources.submitblock import SubmitPolicy
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
 from tests.fakes.bitcoind import RPC_PASSWORD, FakeBitcoind
 from tests.fakes.bitcoind_chain import FakeChain, solve

@@ -1,12 +1,7 @@
 """`BitcoindSource`: block templates from Bitcoin Core, found blocks back to it.
 
-One watcher task does every RPC of the tip/template cycle in sequence, so
-templates can never be published out of order. Each turn it waits up to
-``poll_interval`` for a hint and then does exactly one of:
-
-- fetch a template: ZMQ announced an unknown tip, a submitted block was
-  accepted, or ``template_refresh`` elapsed on the same tip;
-- otherwise ``getbestblockhash``, and fetch if the tip moved (the poll).
+The source owns the connection lifecycle (connect checks, outage, backoff),
+health and the public API; the tip/template cycle itself is `TipWatcher`.
 
 ZMQ is the fast path (a push within milliseconds of the tip change), the
 poll bounds the damage when ZMQ is down, misconfigured or drops a message.
@@ -18,13 +13,19 @@ minute) duplicates our own refresh timer, and with ZMQ unavailable the
 
 Outages: any `RpcUnavailable` ends the watcher; the supervisor marks the
 source DOWN, retries with exponential backoff and jitter, re-verifies the
-chain and fetches a template (new_block=True if the tip moved meanwhile).
+chain and fetches a template (new_block=True if the tip moved meanwhile,
+else a refresh, sent even if unchanged so the consumer knows work resumed).
+
+Health: STARTING until the first template; DOWN while the node cannot be
+reached or fails the connect checks (detail says why); DEGRADED while it
+serves but something is off: initial block download, ZMQ configured but
+silent (or not published by the node), or the last turn's RPC failed or
+returned a template we refused (the previous template is kept meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -35,16 +36,11 @@ import zmq
 
 from loka_stratum.bitcoin.network import Network, network_by_name
 from loka_stratum.sources.base import SourceHealth, SourceState, SubmitResult, TemplateUpdate
-from loka_stratum.sources.gbt import (
-    MalformedReplyError,
-    parse_block_hash,
-    parse_chain_info,
-    parse_template,
-    template_request,
-)
+from loka_stratum.sources.gbt import MalformedReplyError, parse_chain_info, template_request
 from loka_stratum.sources.hashblock import HashblockSubscriber, ZmqDelivery
 from loka_stratum.sources.rpc import BitcoindRpc, LatencyObserver, RpcAuth, RpcError, RpcUnavailable
-from loka_stratum.sources.submit import DEFAULT_SUBMIT_POLICY, BlockSubmitter, SubmitPolicy
+from loka_stratum.sources.submitblock import DEFAULT_SUBMIT_POLICY, BlockSubmitter, SubmitPolicy
+from loka_stratum.sources.tipwatch import TipWatcher
 from loka_stratum.sources.updates import TemplatePublisher
 
 log = structlog.get_logger("loka_stratum.sources.bitcoind")
@@ -80,7 +76,15 @@ class BitcoindStats:
 
 
 class BitcoindSource:
-    """A `WorkSource` backed by a Bitcoin Core node (RPC, ZMQ hashblock, polling)."""
+    """A `WorkSource` backed by a Bitcoin Core node (RPC, ZMQ hashblock, polling).
+
+    Settings are plain arguments (the app maps its config onto them):
+    ``zmq_hashblock`` the node's ``-zmqpubhashblock`` endpoint, or None to poll
+    only; ``zmq_grace`` how long ZMQ may lag the poll before it counts as
+    silent; ``clock`` the wall clock for ``last_template_at``; ``monotonic``
+    the clock for refresh scheduling and RPC latency; ``rng`` the backoff
+    jitter. The constructor does no I/O. One-shot: start, stop, done.
+    """
 
     def __init__(
         self,
@@ -112,24 +116,23 @@ class BitcoindSource:
         self._zmq = (
             HashblockSubscriber(zmq_hashblock, self._on_zmq_block) if zmq_hashblock else None
         )
-        self._delivery = ZmqDelivery(zmq_grace)
-        self._poll_interval = poll_interval
-        self._template_refresh = template_refresh
-        self._backoff = backoff
-        self._clock = clock
-        self._monotonic = monotonic
-        self._rng = rng or random.Random()
-        self._request = template_request(signet=self._network.name == "signet")
+        self._delivery = ZmqDelivery(zmq_grace) if zmq_hashblock else None
         self._publisher = TemplatePublisher()
+        self._watcher = TipWatcher(
+            self._rpc,
+            self._publisher,
+            self._delivery,
+            request=template_request(signet=self._network.name == "signet"),
+            poll_interval=poll_interval,
+            template_refresh=template_refresh,
+            clock=clock,
+            monotonic=monotonic,
+        )
+        self._backoff = backoff
+        self._rng = rng or random.Random()
         self._tasks: list[asyncio.Task[None]] = []
-        self._hint = asyncio.Event()
         self._connected = False
         self._down: str | None = None
-        self._problem: str | None = None
-        self._ibd = False
-        self._fetch_requested = False
-        self._next_refresh = 0.0
-        self._last_template_at: float | None = None
         self._reconnects = 0
 
     @property
@@ -170,8 +173,7 @@ class BitcoindSource:
         height = current.height if current and block[4:36] == current.prev_hash else None
         result = await self._submitter.submit(block, height)
         if result.accepted:
-            self._fetch_requested = True
-            self._hint.set()
+            self._watcher.request_fetch()
         return result
 
     def health(self) -> SourceHealth:
@@ -182,10 +184,10 @@ class BitcoindSource:
         elif current is None:
             state, detail = SourceState.STARTING, "connecting"
         else:
-            issues = [i for i in (self._ibd_issue(), self._delivery.issue, self._problem) if i]
+            issues = [issue for issue in self._issues() if issue]
             state = SourceState.DEGRADED if issues else SourceState.HEALTHY
             detail = "; ".join(issues)
-        return SourceHealth(state, detail, height, self._last_template_at)
+        return SourceHealth(state, detail, height, self._watcher.last_template_at)
 
     def stats(self) -> BitcoindStats:
         return BitcoindStats(
@@ -195,8 +197,13 @@ class BitcoindSource:
             reconnects=self._reconnects,
         )
 
-    def _ibd_issue(self) -> str | None:
-        return "node in initial block download" if self._ibd else None
+    def _issues(self) -> tuple[str | None, ...]:
+        watcher, delivery = self._watcher, self._delivery
+        return (
+            "node in initial block download" if watcher.ibd else None,
+            delivery.issue if delivery is not None else None,
+            watcher.problem,
+        )
 
     # -- connection lifecycle -------------------------------------------------------------
 
@@ -210,7 +217,7 @@ class BitcoindSource:
         while True:
             if self._connected:
                 try:
-                    await self._watch()
+                    await self._watcher.run()
                 except RpcUnavailable as exc:
                     self._mark_down(exc)
                 except Exception as exc:
@@ -237,27 +244,27 @@ class BitcoindSource:
             raise ChainMismatchError(
                 f"node runs chain {info.chain!r}, configured {self._network.name!r}"
             )
-        self._ibd = info.initial_block_download
-        if self._zmq is not None:
-            await self._check_zmq_published()
-        await self._fetch(reason, force=True)
+        self._watcher.ibd = info.initial_block_download
+        if self._delivery is not None:
+            await self._check_zmq_published(self._delivery)
+        await self._watcher.fetch(reason, force=True)
         self._connected, self._down = True, None
         log.info(
             "bitcoind_connected",
             chain=info.chain,
             height=info.blocks,
-            ibd=self._ibd,
+            ibd=info.initial_block_download,
             url=self._rpc.url,
         )
 
-    async def _check_zmq_published(self) -> None:
+    async def _check_zmq_published(self, delivery: ZmqDelivery) -> None:
         """Catch a node started without ``-zmqpubhashblock`` at connect, not at the next block."""
         try:
             published = await self._rpc.call("getzmqnotifications")
         except RpcError:
             return  # a node without the call (or without ZMQ): polling tells us soon enough
         entries = published if isinstance(published, list) else []
-        self._delivery.published({str(n.get("type")) for n in entries if isinstance(n, dict)})
+        delivery.published({str(n.get("type")) for n in entries if isinstance(n, dict)})
 
     def _mark_down(self, exc: Exception) -> None:
         """Record an outage; log it when it starts or its reason changes."""
@@ -266,61 +273,15 @@ class BitcoindSource:
             log.warning("bitcoind_down", detail=detail)
         self._connected, self._down = False, detail
 
-    # -- the watcher ----------------------------------------------------------------------
-
-    async def _watch(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll_interval):
-                    await self._hint.wait()
-            self._hint.clear()
-            try:
-                await self._turn()
-            except (RpcError, MalformedReplyError) as exc:
-                self._problem = f"{type(exc).__name__}: {exc}"
-                log.error("bitcoind_turn_failed", detail=self._problem)
-            else:
-                self._problem = None
-            if self._delivery.check(self._monotonic()):
-                log.warning("zmq_silent", endpoint=self._zmq.endpoint if self._zmq else None)
-
-    async def _turn(self) -> None:
-        announced = self._delivery.take()
-        current = self._publisher.current
-        tip = current.prev_hash if current else None
-        if announced is not None and announced != tip:
-            await self._fetch("zmq")
-        elif self._fetch_requested:
-            await self._fetch("submit")
-        elif self._monotonic() >= self._next_refresh:
-            await self._refresh()
-        else:
-            best = parse_block_hash(await self._rpc.call("getbestblockhash"))
-            if best != tip:
-                if self._zmq is not None:
-                    self._delivery.polled(best, self._monotonic())
-                await self._fetch("poll")
-
-    async def _refresh(self) -> None:
-        if self._ibd:
-            info = parse_chain_info(await self._rpc.call("getblockchaininfo"))
-            self._ibd = info.initial_block_download
-        await self._fetch("refresh")
-
-    async def _fetch(self, reason: str, *, force: bool = False) -> None:
-        self._fetch_requested = False
-        template = parse_template(await self._rpc.call("getblocktemplate", self._request))
-        self._last_template_at = self._clock()
-        self._next_refresh = self._monotonic() + self._template_refresh
-        self._publisher.publish(template, reason, force=force)
-
     async def _run_zmq(self, subscriber: HashblockSubscriber) -> None:
         try:
             await subscriber.run()
         except zmq.ZMQError as exc:
             log.error("zmq_failed", endpoint=subscriber.endpoint, error=str(exc))
-            self._delivery.issue = f"zmq subscriber failed: {exc}"
+            if self._delivery is not None:
+                self._delivery.issue = f"zmq subscriber failed: {exc}"
 
     def _on_zmq_block(self, block_hash: bytes) -> None:
-        self._delivery.announced(block_hash)
-        self._hint.set()
+        if self._delivery is not None:
+            self._delivery.announced(block_hash)
+        self._watcher.wake()
