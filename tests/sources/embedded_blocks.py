@@ -117,12 +117,15 @@ def solve(block: Block) -> bytes:
 
 def unsolve(block: Block) -> bytes:
     """The block with the first nonce that misses its own bits."""
-    header = _grind(block.header, lambda value, target: value > target)
-    return replace(block, header=header).serialize()
+    return replace(block, header=unsolve_header(block.header)).serialize()
 
 
 def solve_header(header: BlockHeader) -> BlockHeader:
     return _grind(header, lambda value, target: value <= target)
+
+
+def unsolve_header(header: BlockHeader) -> BlockHeader:
+    return _grind(header, lambda value, target: value > target)
 
 
 def _grind(header: BlockHeader, accept: Callable[[int, int], bool]) -> BlockHeader:
