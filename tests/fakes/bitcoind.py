@@ -160,6 +160,11 @@ class FakeBitcoind:
                 self._called.clear()
                 await self._called.wait()
 
+    @property
+    def zmq(self) -> ZmqPublisher:
+        assert self._zmq is not None, "started without zmq=True"
+        return self._zmq
+
     async def wait_subscribed(self) -> None:
         """Until a ZMQ subscriber is connected, so a notification will reach it."""
         assert self._zmq is not None
@@ -277,6 +282,10 @@ class ZmqPublisher:
             message = await self._socket.recv()
             if message[:1] == b"\x01":
                 self.subscribed.set()
+
+    async def send_raw(self, frames: list[bytes]) -> None:
+        """Publish arbitrary frames (malformed-message and sequence-gap tests)."""
+        await self._socket.send_multipart(frames)
 
     async def publish_hashblock(self, block_hash: bytes) -> None:
         sequence = self._sequence.to_bytes(4, "little")

@@ -5,7 +5,8 @@ sequence>]`` once per connected tip. ZMQ reconnects on its own, but a SUB
 socket does not notice a silently dead TCP peer, so ZMTP heartbeats are on:
 a lost publisher is detected within `HEARTBEAT_TIMEOUT_MS` and reconnected.
 A sequence gap means notifications were missed (HWM overflow, reconnect); the
-caller's polling fallback covers those, so a gap is only logged.
+caller's polling fallback covers those, so a gap is only logged. A sequence
+back at 0 is a restarted node, not a gap.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ class HashblockSubscriber:
         self.endpoint = endpoint
         self._on_block = on_block
         self._last_sequence: int | None = None
-        self.messages = 0
 
     async def run(self) -> None:
         """Subscribe and dispatch forever; the socket and context close on cancellation."""
@@ -56,17 +56,17 @@ class HashblockSubscriber:
         if len(frames) != 3 or frames[0] != TOPIC or len(frames[1]) != 32 or len(frames[2]) != 4:
             log.warning("zmq_malformed_message", endpoint=self.endpoint, frames=len(frames))
             return
-        sequence = int.from_bytes(frames[2], "little")
-        if self._last_sequence is not None and sequence != (self._last_sequence + 1) % 2**32:
-            log.warning(
-                "zmq_sequence_gap",
-                endpoint=self.endpoint,
-                expected=self._last_sequence + 1,
-                got=sequence,
-            )
-        self._last_sequence = sequence
-        self.messages += 1
+        self._check_sequence(int.from_bytes(frames[2], "little"))
         self._on_block(frames[1][::-1])
+
+    def _check_sequence(self, sequence: int) -> None:
+        last, self._last_sequence = self._last_sequence, sequence
+        if last is None or sequence == (last + 1) % 2**32:
+            return
+        if sequence == 0:
+            log.info("zmq_publisher_restarted", endpoint=self.endpoint)
+        else:
+            log.warning("zmq_sequence_gap", endpoint=self.endpoint, expected=last + 1, got=sequence)
 
 
 def _configure(socket: zmq.asyncio.Socket) -> None:
@@ -114,7 +114,9 @@ class ZmqDelivery:
 
     def published(self, types: set[str]) -> None:
         """What ``getzmqnotifications`` says the node publishes, checked at each connect."""
-        self.issue = None if "pubhashblock" in types else "node publishes no hashblock"
+        self.issue = (
+            None if "pubhashblock" in types else "node publishes no hashblock (-zmqpubhashblock)"
+        )
 
     def check(self, now: float) -> bool:
         """Judge the overdue announcement, if any; True when ZMQ was just found silent."""

@@ -178,8 +178,10 @@ class BitcoindRpc:
 
 def _result(method: str, response: httpx.Response) -> Any:
     status = response.status_code
-    if status in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
-        raise RpcAuthError(f"{method}: HTTP {status}: credentials refused")
+    if status == httpx.codes.UNAUTHORIZED:
+        raise RpcAuthError(f"{method}: HTTP 401: credentials refused")
+    if status == httpx.codes.FORBIDDEN:
+        raise RpcAuthError(f"{method}: HTTP 403: this address is not allowed (rpcallowip)")
     try:
         reply = orjson.loads(response.content)
     except orjson.JSONDecodeError:
