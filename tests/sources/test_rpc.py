@@ -45,25 +45,25 @@ class Node:
 
 
 @pytest.fixture
-async def node() -> AsyncIterator[Node]:
-    node = Node()
-    await node.server.start()
-    yield node
-    await node.server.stop()
+async def rpc_node() -> AsyncIterator[Node]:
+    fake = Node()
+    await fake.server.start()
+    yield fake
+    await fake.server.stop()
 
 
 @pytest.fixture
-async def rpc(node: Node) -> AsyncIterator[BitcoindRpc]:
-    client = BitcoindRpc(node.server.url, UserPassword("alice", SECRET), timeout=2.0)
+async def rpc(rpc_node: Node) -> AsyncIterator[BitcoindRpc]:
+    client = BitcoindRpc(rpc_node.server.url, UserPassword("alice", SECRET), timeout=2.0)
     yield client
     await client.aclose()
 
 
 @pytest.mark.parametrize("version", ["1.0", "2.0"])
 async def test_call_returns_result_in_both_protocol_versions(
-    node: Node, version: Literal["1.0", "2.0"]
+    rpc_node: Node, version: Literal["1.0", "2.0"]
 ) -> None:
-    client = BitcoindRpc(node.server.url, UserPassword("alice", SECRET), jsonrpc=version)
+    client = BitcoindRpc(rpc_node.server.url, UserPassword("alice", SECRET), jsonrpc=version)
     try:
         assert await client.call("echo", 1, "two", {"three": [3]}) == [1, "two", {"three": [3]}]
         with pytest.raises(RpcError) as caught:
@@ -71,28 +71,30 @@ async def test_call_returns_result_in_both_protocol_versions(
     finally:
         await client.aclose()
     assert (caught.value.code, caught.value.message) == (-32601, "Method not found")
-    assert node.calls[0] == ("echo", [1, "two", {"three": [3]}])
+    assert rpc_node.calls[0] == ("echo", [1, "two", {"three": [3]}])
 
 
 @pytest.mark.parametrize("version", ["1.0", "2.0"])
 async def test_node_errors_are_rpc_errors_and_warmup_is_unavailable(
-    node: Node, version: Literal["1.0", "2.0"]
+    rpc_node: Node, version: Literal["1.0", "2.0"]
 ) -> None:
-    client = BitcoindRpc(node.server.url, UserPassword("alice", SECRET), jsonrpc=version)
+    client = BitcoindRpc(rpc_node.server.url, UserPassword("alice", SECRET), jsonrpc=version)
     try:
-        node.fault = FakeRpcError(-8, "getblocktemplate must be called with the segwit rule set")
+        rpc_node.fault = FakeRpcError(
+            -8, "getblocktemplate must be called with the segwit rule set"
+        )
         with pytest.raises(RpcError) as caught:
             await client.call("echo")
         assert caught.value.code == -8
-        node.fault = FakeRpcError(-28, "Loading block index...")
+        rpc_node.fault = FakeRpcError(-28, "Loading block index...")
         with pytest.raises(RpcWarmingUp, match="Loading block index"):
             await client.call("echo")
     finally:
         await client.aclose()
 
 
-async def test_wrong_password_is_an_auth_error_that_does_not_leak(node: Node) -> None:
-    client = BitcoindRpc(node.server.url, UserPassword("alice", "wrong-horse"))
+async def test_wrong_password_is_an_auth_error_that_does_not_leak(rpc_node: Node) -> None:
+    client = BitcoindRpc(rpc_node.server.url, UserPassword("alice", "wrong-horse"))
     try:
         with pytest.raises(RpcAuthError) as caught:
             await client.call("echo")
@@ -104,27 +106,27 @@ async def test_wrong_password_is_an_auth_error_that_does_not_leak(node: Node) ->
 
 
 async def test_cookie_auth_rereads_the_cookie_after_the_node_rotates_it(
-    node: Node, tmp_path: Path
+    rpc_node: Node, tmp_path: Path
 ) -> None:
     cookie = tmp_path / ".cookie"
     cookie.write_text(f"__cookie__:{SECRET}")
-    client = BitcoindRpc(node.server.url, CookieFile(cookie))
+    client = BitcoindRpc(rpc_node.server.url, CookieFile(cookie))
     try:
         assert await client.call("echo", 1) == [1]
-        node.password = "rotated-at-restart"
+        rpc_node.password = "rotated-at-restart"
         cookie.write_text("__cookie__:rotated-at-restart")
         assert await client.call("echo", 2) == [2]
-        assert node.server.unauthorized == 1
-        node.password = "rotated-again"
+        assert rpc_node.server.unauthorized == 1
+        rpc_node.password = "rotated-again"
         with pytest.raises(RpcAuthError):
             await client.call("echo", 3)
     finally:
         await client.aclose()
 
 
-async def test_missing_or_malformed_cookie_is_unavailable(node: Node, tmp_path: Path) -> None:
+async def test_missing_or_malformed_cookie_is_unavailable(rpc_node: Node, tmp_path: Path) -> None:
     cookie = tmp_path / ".cookie"
-    client = BitcoindRpc(node.server.url, CookieFile(cookie))
+    client = BitcoindRpc(rpc_node.server.url, CookieFile(cookie))
     try:
         with pytest.raises(RpcUnavailable, match="unreadable"):
             await client.call("echo")
@@ -133,7 +135,7 @@ async def test_missing_or_malformed_cookie_is_unavailable(node: Node, tmp_path: 
             await client.call("echo")
     finally:
         await client.aclose()
-    assert node.calls == []
+    assert rpc_node.calls == []
 
 
 @pytest.mark.parametrize(
@@ -141,38 +143,38 @@ async def test_missing_or_malformed_cookie_is_unavailable(node: Node, tmp_path: 
     [(503, b"Work queue depth exceeded"), (500, b"<html>oops</html>"), (200, b"[1, 2]")],
 )
 async def test_http_failures_without_a_json_rpc_reply_are_unavailable(
-    node: Node, rpc: BitcoindRpc, status: int, body: bytes
+    rpc_node: Node, rpc: BitcoindRpc, status: int, body: bytes
 ) -> None:
-    node.server.raw_replies.append((status, body))
+    rpc_node.server.raw_replies.append((status, body))
     with pytest.raises(RpcUnavailable, match=f"HTTP {status}"):
         await rpc.call("echo")
     assert await rpc.call("echo", "after") == ["after"]
 
 
 async def test_refused_connection_then_recovery_on_the_same_port(
-    node: Node, rpc: BitcoindRpc
+    rpc_node: Node, rpc: BitcoindRpc
 ) -> None:
     assert await rpc.call("echo") == []
-    await node.server.stop()
+    await rpc_node.server.stop()
     with pytest.raises(RpcUnavailable, match="echo"):
         await rpc.call("echo")
-    await node.server.start()
+    await rpc_node.server.start()
     assert await rpc.call("echo", "back") == ["back"]
 
 
-async def test_timeout_is_unavailable_and_latency_is_observed(node: Node) -> None:
+async def test_timeout_is_unavailable_and_latency_is_observed(rpc_node: Node) -> None:
     observed: list[tuple[str, float]] = []
     client = BitcoindRpc(
-        node.server.url,
+        rpc_node.server.url,
         UserPassword("alice", SECRET),
         timeout=0.1,
         rpc_latency_observer=lambda method, seconds: observed.append((method, seconds)),
     )
-    node.server.hold = 1
+    rpc_node.server.hold = 1
     try:
         with pytest.raises(RpcUnavailable, match=r"timed out after 0\.1s"):
             await client.call("echo")
-        node.server.release()
+        rpc_node.server.release()
         assert await client.call("echo", 5, time_limit=2.0) == [5]
     finally:
         await client.aclose()

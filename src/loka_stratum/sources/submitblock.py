@@ -87,6 +87,7 @@ class BlockSubmitter:
                 log.warning("block_submit_retry", attempt=attempt, detail=str(exc))
                 continue
             if answer == "duplicate" and failure is not None:
+                log.info("block_submit_landed_earlier", attempt=attempt, detail=str(failure))
                 return None, attempt
             return _verdict(answer), attempt
         return f"{RPC_ERROR}: {failure}", policy.attempts
