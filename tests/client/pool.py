@@ -175,11 +175,12 @@ ShareHook = Callable[[PoolConn, CheckedShare], None]
 
 
 class LoopbackPool:
-    """Serves on 127.0.0.1 port 0 while used as `async with`; raises its own errors on exit."""
+    """Serves on `host` (loopback) port 0 inside `async with`; raises its own errors on exit."""
 
     def __init__(
         self,
         *,
+        host: str = "127.0.0.1",
         difficulty: float = 0.0001,
         pool_mask: int | None = 0x1FFFE000,
         extranonce2_size: int = 4,
@@ -191,6 +192,7 @@ class LoopbackPool:
         on_authorized: Hook | None = None,
         on_share: ShareHook | None = None,
     ) -> None:
+        self.host = host
         self.difficulty = difficulty
         self.pool_mask = pool_mask
         self.extranonce2_size = extranonce2_size
@@ -211,7 +213,7 @@ class LoopbackPool:
         self._job_count = 0
 
     async def __aenter__(self) -> LoopbackPool:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, self.host, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

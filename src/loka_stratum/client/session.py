@@ -212,6 +212,7 @@ class PoolSession:
             self._report.fail(f"{self._outstanding} submitted share(s) never answered")
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
+        """Feed the connection until the pool closes; after EOF it repeats ConnectionClosed."""
         while True:
             try:
                 data = await reader.read(_READ_SIZE)
@@ -220,8 +221,8 @@ class PoolSession:
             self._conn.receive_data(data)
             while (event := self._conn.next_event()) is not NEED_DATA:
                 self._handle(event)
-            if not data:
-                return
+                if isinstance(event, ConnectionClosed):
+                    return
 
     async def _take_shares(self) -> None:
         while True:
