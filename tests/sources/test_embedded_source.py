@@ -134,6 +134,16 @@ async def test_stop_ends_iterators_and_leaves_no_tasks() -> None:
         await source.start()
 
 
+async def test_blocks_before_start_are_refused(tmp_path: Path) -> None:
+    source = EmbeddedSource(network_difficulty=EASY, chain_file=tmp_path / "chain.dat")
+    block = pool_block(EmbeddedChain().template(NOW))
+    with pytest.raises(RuntimeError, match="not started"):
+        await source.submit_block(block)
+    with pytest.raises(RuntimeError, match="not started"):
+        source.invalidate_tip()
+    assert not (tmp_path / "chain.dat").exists()
+
+
 async def test_start_twice_is_refused() -> None:
     async with running() as source:
         with pytest.raises(RuntimeError, match="already started"):

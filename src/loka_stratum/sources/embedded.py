@@ -107,6 +107,7 @@ class EmbeddedSource:
             yield update
 
     async def submit_block(self, block: bytes) -> SubmitResult:
+        self._require_started()
         result = self._chain.submit(block, self._clock())
         log.info(
             "block_submitted",
@@ -147,6 +148,7 @@ class EmbeddedSource:
 
         Returns the dropped block's hash; the chain file is rewritten without it.
         """
+        self._require_started()
         dropped = self._chain.invalidate_tip()
         log.warning(
             "embedded_tip_invalidated", hash=dropped.hash[::-1].hex(), height=dropped.height
@@ -156,6 +158,11 @@ class EmbeddedSource:
         return dropped.hash
 
     # -- internals ------------------------------------------------------------------------
+
+    def _require_started(self) -> None:
+        """Before `start` the chain file is not loaded yet: a block now would be lost."""
+        if self._current is None:
+            raise RuntimeError("the embedded source is not started")
 
     def _open_chain_file(self, path: Path) -> None:
         if path.exists():
@@ -186,9 +193,10 @@ class EmbeddedSource:
             self._file_problem = None
 
     def _publish(self, *, new_block: bool, reason: str) -> None:
-        template = self._chain.template(self._clock())
+        now = self._clock()
+        template = self._chain.template(now)
         self._current = template
-        self._last_template_at = self._clock()
+        self._last_template_at = now
         self._updates.put(TemplateUpdate(template, new_block))
         if new_block:
             self._tip_changed.set()
