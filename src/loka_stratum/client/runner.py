@@ -7,10 +7,11 @@ import json
 import sys
 from collections.abc import Callable
 
+from loka_stratum.client.conversation import End, Outcome
 from loka_stratum.client.miner import FoundShare, Miner
 from loka_stratum.client.options import ClientOptions
 from loka_stratum.client.report import ClientReport, EndReason, render_text
-from loka_stratum.client.session import End, Outcome, PoolSession
+from loka_stratum.client.session import PoolSession
 from loka_stratum.client.work import DIFF1_TARGET
 
 _END_REASONS = {
