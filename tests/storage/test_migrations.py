@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import sqlalchemy as sa
 from alembic import command
@@ -74,3 +75,33 @@ def test_sync_wrapper_for_the_cli(database_url: str) -> None:
             return await db.schema_revision()
 
     assert asyncio.run(revision()) == head_revision()
+
+
+MIGRATE_ON_CUE = """
+import sys
+from loka_stratum.storage import migrate_sync
+print("ready", flush=True)
+sys.stdin.readline()
+migrate_sync(sys.argv[1])
+"""
+
+
+async def test_processes_starting_together_all_migrate(database_url: str) -> None:
+    """Replicas that all run ``db migrate`` at once take turns instead of colliding."""
+    pipe = asyncio.subprocess.PIPE
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", MIGRATE_ON_CUE, database_url, stdin=pipe, stdout=pipe, stderr=pipe
+        )
+        for _ in range(4)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert await process.stdout.readline() == b"ready\n"
+    outcomes = await asyncio.gather(*(process.communicate(b"go\n") for process in processes))
+    results = [
+        (p.returncode, err.decode()) for p, (_, err) in zip(processes, outcomes, strict=True)
+    ]
+    assert results == [(0, "")] * 4
+    async with Database(database_url) as db:
+        assert await db.schema_revision() == head_revision()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,6 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# pg_advisory_xact_lock key serialising migrations across processes ("loka" in ASCII).
+MIGRATION_LOCK_KEY = 0x6C6F6B61
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -32,7 +35,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade_to_head(connection: Connection) -> None:
-    """Apply every revision not yet applied; a no-op when already at head."""
+    """Apply every revision not yet applied; a no-op when already at head.
+
+    On PostgreSQL a transaction-scoped advisory lock makes concurrent callers
+    take turns (SQLite callers begin with the write lock held instead).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        )
     command.upgrade(alembic_config(connection), "head")
 
 

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loka_stratum.storage.alembic_runner import current_revision, upgrade_to_head
 from loka_stratum.storage.blocks import BlockRepository
-from loka_stratum.storage.engine import HealthProbe, PoolSettings, build_engine
+from loka_stratum.storage.engine import (
+    SQLITE_BEGIN_IMMEDIATE,
+    HealthProbe,
+    PoolSettings,
+    build_engine,
+)
 from loka_stratum.storage.pools import PoolRepository
 from loka_stratum.storage.share_repository import ShareRepository
 from loka_stratum.storage.stats_repository import StatsRepository
@@ -42,9 +47,17 @@ class Database:
         return await self._probe()
 
     async def migrate(self) -> None:
-        """Upgrade the schema to the newest shipped revision (idempotent)."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(upgrade_to_head)
+        """Upgrade the schema to the newest shipped revision (idempotent).
+
+        Safe when several processes start at once: each migrates under the
+        database's write lock (SQLite) or an advisory lock (PostgreSQL), and
+        those that come second find the schema at head. Within one process,
+        do not run two at once: Alembic keeps its context in module globals.
+        """
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+            async with connection.begin():
+                await connection.run_sync(upgrade_to_head)
 
     async def schema_revision(self) -> str | None:
         """The Alembic revision the database is at; None if never migrated."""

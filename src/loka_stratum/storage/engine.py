@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from loka_stratum.storage.urls import Backend, backend_of
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option: begin the transaction with SQLite's write lock already held.
+SQLITE_BEGIN_IMMEDIATE = "loka_sqlite_begin_immediate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,4 +102,5 @@ def _configure_sqlite(engine: AsyncEngine, path: Path) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
