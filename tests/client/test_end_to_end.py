@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loka_stratum.client import ClientOptions, EndReason, ExitCode, mine
-from loka_stratum.client.options import USER_AGENT
+from loka_stratum.client.options import DEFAULT_USER, USER_AGENT
 from loka_stratum.protocol import (
     Authorize,
     Configure,
@@ -52,7 +52,7 @@ async def test_mines_valid_shares_that_the_pool_accepts() -> None:
     for share in pool.shares:
         bits = share.submit.version_bits
         assert bits is not None and int(bits, 16) & ~MASK == 0
-        assert share.submit.worker == "loka-test.worker1"
+        assert share.submit.worker == DEFAULT_USER
 
 
 def quiet(_: str) -> None:

@@ -13,7 +13,6 @@ from loka_stratum.bitcoin.network import COIN, REGTEST
 from loka_stratum.bitcoin.target import bits_to_difficulty, bits_to_target, difficulty_to_target
 from loka_stratum.bitcoin.tx import Transaction
 from loka_stratum.sources.embedded_chain import (
-    DEFAULT_TEST_MINER_HASHRATE,
     POW_LIMIT,
     TEMPLATE_VERSION,
     EmbeddedChain,
@@ -192,8 +191,8 @@ def test_bits_for_difficulty_is_never_easier_than_asked(difficulty: float) -> No
 
 
 def test_difficulty_for_interval() -> None:
-    one_a_minute = difficulty_for_interval(DEFAULT_TEST_MINER_HASHRATE, 60.0)
-    assert one_a_minute == pytest.approx(150_000 * 60 / 2**32)
+    # One block a minute for a 1 MH/s miner: 6e7 hashes at 2**32 hashes per difficulty.
+    assert difficulty_for_interval(1_000_000.0, 60.0) == pytest.approx(0.0139698386)
     assert difficulty_for_interval(2**32, 1.0) == 1.0
 
 

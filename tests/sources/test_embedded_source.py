@@ -16,7 +16,11 @@ from structlog.testing import capture_logs
 from loka_stratum.bitcoin.network import REGTEST
 from loka_stratum.sources.base import SourceState, TemplateUpdate, WorkSource
 from loka_stratum.sources.embedded import DEFAULT_NETWORK_DIFFICULTY, EmbeddedSource
-from loka_stratum.sources.embedded_chain import EmbeddedChain, bits_for_difficulty
+from loka_stratum.sources.embedded_chain import (
+    DEFAULT_TEST_MINER_HASHRATE,
+    EmbeddedChain,
+    bits_for_difficulty,
+)
 from loka_stratum.sources.embedded_store import ChainFileError, write_chain
 from tests.sources.embedded_blocks import NOW, pool_block
 
@@ -151,7 +155,7 @@ async def test_start_twice_is_refused() -> None:
 
 
 def test_default_difficulty_is_one_block_a_minute_for_a_cpu_test_miner() -> None:
-    assert math.isclose(DEFAULT_NETWORK_DIFFICULTY, 150_000 * 60 / 2**32)
+    assert math.isclose(DEFAULT_NETWORK_DIFFICULTY, DEFAULT_TEST_MINER_HASHRATE * 60 / 2**32)
     assert bits_for_difficulty(DEFAULT_NETWORK_DIFFICULTY) != REGTEST.pow_limit_bits
 
 

@@ -15,6 +15,10 @@ VERSION_ROLLING_MASK = 0x1FFFE000
 VERSION_ROLLING_MIN_BITS = 2
 
 
+DEFAULT_USER = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.loka-test"
+"""A regtest address: the embedded chain's SOLO pools pay it, account pools take it as a name."""
+
+
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
     """One run: where to connect, as whom, and when to stop.
@@ -26,7 +30,7 @@ class ClientOptions:
 
     host: str
     port: int = 3333
-    user: str = "loka-test.worker1"
+    user: str = DEFAULT_USER
     password: str = "x"
     duration: float = 30.0
     shares: int | None = None
