@@ -245,14 +245,19 @@ async def test_database_outage_loses_no_share_and_counts_none_twice(
             await batcher.wait_for(lambda s: s.pending_shares < 100)
 
     producer = asyncio.create_task(produce())
-    await settle(batcher, lambda s: s.flushes >= 3)
-    await asyncio.to_thread(outage.begin)
-    await settle(batcher, lambda s: s.journaled >= 3 and not s.database_up)
-    await asyncio.to_thread(outage.end)
-    await settle(batcher, lambda s: s.replayed >= 3 and s.journal_depth == 0)
-    producing.clear()
-    await producer
-    await batcher.stop()
+    with capture_logs() as logs:
+        await settle(batcher, lambda s: s.flushes >= 3)
+        await asyncio.to_thread(outage.begin)
+        await settle(batcher, lambda s: s.journaled >= 3 and not s.database_up)
+        await asyncio.to_thread(outage.end)
+        await settle(batcher, lambda s: s.replayed >= 3 and s.journal_depth == 0)
+        producing.clear()
+        await producer
+        await batcher.stop()
+    events = [entry["event"] for entry in logs]
+    assert events.index("share storage unavailable; journaling batches") < events.index(
+        "share storage available again"
+    )
 
     stats = batcher.stats()
     assert stats.failures >= 1

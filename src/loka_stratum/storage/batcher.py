@@ -206,16 +206,23 @@ class ShareBatcher:
         if not await self._store.health():
             self._mark_down("health probe failed")
             return
+        if not self._database_up:
+            log.info("share storage available again", journal_depth=self._journal.depth)
         self._database_up = True
-        while (batch := await self._journal.oldest()) is not None:
-            if not await self._write(batch):
-                return
-            try:
-                await self._journal.remove_oldest()
-            except OSError as exc:  # committed; the replay of this file will be skipped
-                log.error("share journal file not removed", error=str(exc))
-                return
+        while await self._replay_oldest():
             self._counts["replayed"] += 1
+
+    async def _replay_oldest(self) -> bool:
+        """Commit the oldest journaled batch and drop its file; False when nothing was done."""
+        try:
+            batch = await self._journal.oldest()
+            if batch is None or not await self._write(batch):
+                return False
+            await self._journal.remove_oldest()
+        except OSError as exc:  # a committed batch left on disk is skipped when replayed
+            log.error("share journal unreadable or not removable", error=str(exc))
+            return False
+        return True
 
     async def _write(self, batch: ShareBatch) -> bool:
         started = self._clock()
