@@ -171,7 +171,7 @@ async def test_worker_stats_sum_batches_per_minute(database: Database) -> None:
     second = [
         share(3, at=minute + 30, difficulty=2.0),
         share(4, at=minute + 60, accepted=False, reason="duplicate"),
-        share(5, at=minute + 61, accepted=False, reason="low_difficulty"),
+        share(5, at=minute + 61, accepted=False, reason="low-difficulty"),
         share(6, at=minute + 62, accepted=False, reason="bad-nonce"),
     ]
     await database.shares.write_batch(batch("b1", first))

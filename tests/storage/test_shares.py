@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loka_stratum.storage import ShareRecord
+from loka_stratum.storage import RejectReason, ShareRecord
 from loka_stratum.storage.shares import aggregate, bucket_of, classify, workers_seen
 
 from .factories import REASONS, T0, share
@@ -62,13 +65,33 @@ def test_buckets_are_whole_minutes() -> None:
     assert (bucket_of(119.999), bucket_of(120.0), bucket_of(0.5)) == (60, 120, 0)
 
 
-def test_unknown_reject_reasons_count_as_other() -> None:
-    assert [classify(r) for r in ("stale", "duplicate", "low_difficulty", "job-expired")] == [
-        "stale",
-        "duplicate",
-        "low_difficulty",
-        "other",
+def test_validator_labels_map_onto_counted_kinds() -> None:
+    labels = ("stale", "job-not-found", "duplicate", "low-difficulty", "bad-nonce", "other")
+    assert [classify(label) for label in labels] == [
+        RejectReason.STALE,
+        RejectReason.STALE,
+        RejectReason.DUPLICATE,
+        RejectReason.LOW_DIFFICULTY,
+        RejectReason.OTHER,
+        RejectReason.OTHER,
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"share_id": -1}, "signed 64-bit"),
+        ({"share_id": 2**63}, "signed 64-bit"),
+        ({"worker": "w" * 129}, "128 characters"),
+        ({"account": "a" * 129}, "128 characters"),
+        ({"job_id": "j" * 65}, "64 characters"),
+    ],
+)
+def test_records_the_database_would_refuse_are_refused_up_front(
+    changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        replace(share(1), **changes)
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from loka_stratum.storage.shares import MAX_JOB_ID_LENGTH, MAX_NAME_LENGTH
+
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """A timestamp that is always UTC: aware in, aware out, on every backend.
@@ -78,7 +80,7 @@ class PoolKind(StrEnum):
 # An auto-increment surrogate key: BIGINT on PostgreSQL, the rowid alias on SQLite.
 SurrogateKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-NAME_LENGTH = 128
+NAME_LENGTH = MAX_NAME_LENGTH
 
 metadata = sa.MetaData(
     naming_convention={
@@ -123,7 +125,7 @@ shares = sa.Table(
     sa.Column("share_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("account", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("worker", sa.String(NAME_LENGTH), nullable=False),
-    sa.Column("job_id", sa.String(64), nullable=False),
+    sa.Column("job_id", sa.String(MAX_JOB_ID_LENGTH), nullable=False),
     sa.Column("difficulty", sa.Double, nullable=False),
     sa.Column("share_difficulty", sa.Double, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),

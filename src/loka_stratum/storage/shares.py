@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 BUCKET_SECONDS = 60
+MAX_NAME_LENGTH = 128
+MAX_JOB_ID_LENGTH = 64
+MAX_SHARE_ID = 2**63 - 1
 
 
 class RejectReason(StrEnum):
@@ -19,8 +22,18 @@ class RejectReason(StrEnum):
 
     STALE = "stale"
     DUPLICATE = "duplicate"
-    LOW_DIFFICULTY = "low_difficulty"
+    LOW_DIFFICULTY = "low-difficulty"
     OTHER = "other"
+
+
+# The validator's reject labels (``mining.validator.RejectReason.label``) by kind;
+# a share for a job we no longer know is, for the miner's statistics, stale.
+_KINDS = {
+    "stale": RejectReason.STALE,
+    "job-not-found": RejectReason.STALE,
+    "duplicate": RejectReason.DUPLICATE,
+    "low-difficulty": RejectReason.LOW_DIFFICULTY,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,14 @@ class ShareRecord:
     block_height: int | None = None
 
     def __post_init__(self) -> None:
+        # Checked here, at the producer, because a batch the database refuses
+        # would otherwise sit at the head of the journal and block every replay.
+        if not 0 <= self.share_id <= MAX_SHARE_ID:
+            raise ValueError(f"share_id {self.share_id} does not fit a signed 64-bit column")
+        if max(len(self.account), len(self.worker)) > MAX_NAME_LENGTH:
+            raise ValueError(f"account and worker are limited to {MAX_NAME_LENGTH} characters")
+        if len(self.job_id) > MAX_JOB_ID_LENGTH:
+            raise ValueError(f"job_id is limited to {MAX_JOB_ID_LENGTH} characters")
         if self.accepted == (self.reject_reason is not None):
             raise ValueError("a share is accepted xor has a reject reason")
         if self.is_block and not self.accepted:
@@ -119,11 +140,8 @@ class _Tally:
 
 
 def classify(reason: str) -> RejectReason:
-    """Map a reject reason onto the kinds counted apart."""
-    try:
-        return RejectReason(reason)
-    except ValueError:
-        return RejectReason.OTHER
+    """Map a reject label onto the kinds counted apart."""
+    return _KINDS.get(reason, RejectReason.OTHER)
 
 
 def bucket_of(created_at: float) -> int:
