@@ -14,7 +14,7 @@ answers does not get to submit more); past a hard limit it is disconnected.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from loka_stratum.mining.vardiff import Vardiff, password_difficulty
 from loka_stratum.mining.work import MinerWork, ShareTarget
@@ -82,7 +82,8 @@ class StratumSession(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's TCPTransport implements asyncio.Transport without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"[{peer[0]}]:{peer[1]}" if peer and ":" in peer[0] else _peer(peer)

@@ -1,0 +1,77 @@
+"""Running a pool until a signal: SIGTERM/SIGINT stop it gracefully, SIGHUP re-validates.
+
+The whole stop (sessions closed, blocks submitted, shares flushed) must fit in
+systemd's TimeoutStopSec=30, so it gets a deadline of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from loka_stratum import __version__
+from loka_stratum.app.pool import PoolApp
+from loka_stratum.app.sources import build_source
+from loka_stratum.app.summary import status_line
+from loka_stratum.config import ConfigError, Settings, load_config
+from loka_stratum.observability.loggers import get_logger
+from loka_stratum.observability.metrics import Metrics
+
+log = get_logger("loka_stratum.app")
+
+STOP_DEADLINE = 25.0
+SUMMARY_INTERVAL = 10.0
+
+
+async def run_pool(
+    settings: Settings,
+    *,
+    config_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    on_started: Callable[[PoolApp], None] | None = None,
+) -> int:
+    metrics = Metrics(CollectorRegistry(), version=__version__, mode="pool")
+    app = PoolApp(settings, build_source(settings, metrics), metrics)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _revalidate, config_path, env or {})
+    await app.start()
+    if on_started is not None:
+        on_started(app)
+    summary = loop.create_task(_summaries(app, stop))
+    await stop.wait()
+    summary.cancel()
+    try:
+        await asyncio.wait_for(app.stop(), STOP_DEADLINE)
+    except TimeoutError:
+        log.error("Shutdown deadline passed", error_type="shutdown_timeout")
+        return 1
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+    return 0
+
+
+async def _summaries(app: PoolApp, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), SUMMARY_INTERVAL)
+        except TimeoutError:
+            log.info("Pool status", summary=status_line(app, time.time()))
+
+
+def _revalidate(config_path: Path | None, env: dict[str, str]) -> None:
+    """SIGHUP: check the file now; a restart applies it (live reload is not wired yet)."""
+    try:
+        load_config(config_path, env)
+    except ConfigError as exc:
+        log.error("Configuration rejected", error_type="invalid_config", problems=exc.problems)
+        return
+    log.warning("Configuration valid; restart to apply it", config=str(config_path))
