@@ -77,8 +77,9 @@ connections = 0
 ban_threshold = 1000000
 
 [logging]
-level = "warn"
+level = "warning"
 format = "json"
+filter = "warning,loka_stratum.server=debug,loka_stratum.server.session=warning"
 """,
         encoding="utf-8",
     )
@@ -225,6 +226,17 @@ async def trigger_block(port: int) -> float:
     raise RuntimeError("no block found")
 
 
+def server_broadcast_ms(log: Path) -> float | None:
+    """The server's own time to write the largest new-block broadcast (from its debug log)."""
+    best = None
+    for line in log.read_bytes().splitlines():
+        if b"Job broadcast" in line:
+            fields = orjson.loads(line)["fields"]
+            if fields.get("clean_jobs"):
+                best = max(best or 0.0, fields["seconds"] * 1e3)
+    return None if best is None else round(best, 1)
+
+
 def idle_scenario(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="loka-bench-") as tmp:
         directory = Path(tmp)
@@ -251,6 +263,7 @@ def idle_scenario(args: argparse.Namespace) -> dict[str, Any]:
                 results = pending.get(timeout=args.ramp + args.hold + 120)
         finally:
             stop_seconds = stop_server(server)
+        broadcast_ms = server_broadcast_ms(directory / "server.log")
     connected = sum(r["connected"] for r in results)
     arrivals = [
         t for r in results for (_job, t, clean) in r["notify_times"] if clean and t >= triggered
@@ -264,6 +277,7 @@ def idle_scenario(args: argparse.Namespace) -> dict[str, Any]:
         "rss_after_mb": round(rss_after / 2**20, 1),
         "rss_per_connection_kib": round((rss_after - rss_before) / max(connected, 1) / 1024, 2),
         "new_block_notifies": len(arrivals),
+        "server_broadcast_ms": broadcast_ms,
         "notify_spread_ms": round(spread * 1e3, 1),
         "notify_first_after_submit_ms": round((min(arrivals) - triggered) * 1e3, 1)
         if arrivals

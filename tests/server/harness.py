@@ -126,7 +126,7 @@ async def start_pool(
         shares=sink,
         blocks=BlockHandler(source, None, metrics),
         metrics=metrics,
-        max_connections=1000,
+        max_connections=20000,
     )
     server = StratumServer(context, source, host="127.0.0.1", ports=[PortSpec(0, start_difficulty)])
     await server.start()

@@ -187,8 +187,7 @@ class PoolApp:
     async def stop(self) -> None:
         """Stop accepting, close sessions, submit blocks in flight, flush shares."""
         log.info("Pool stopping")
-        await self.server.stop_accepting()
-        await self.server.close_sessions()
+        await self.server.stop()
         await self.blocks.drain()
         await self.batcher.stop()
         await self.source.stop()

@@ -61,6 +61,10 @@ class Vardiff:
         self.fixed = False
         """A miner-chosen fixed difficulty (``d=`` in the password) turns the controller off."""
 
+    def due(self, now: float) -> bool:
+        """Whether `poll` could change anything now (a cheap test for per-job checks)."""
+        return not self.fixed and now - self._window_start >= self.policy.retarget_interval
+
     def record_share(self, now: float, network_difficulty: float | None = None) -> float | None:
         """Count an accepted share; return the new difficulty if it should change."""
         self._shares += 1

@@ -21,6 +21,7 @@ from loka_stratum.observability.loggers import get_logger, get_security_logger
 from loka_stratum.observability.metrics import Metrics
 from loka_stratum.observability.shares import PortMetrics
 from loka_stratum.server.bans import BanList
+from loka_stratum.server.fanout import FanoutWriter
 from loka_stratum.server.jobs import JobDistributor
 from loka_stratum.server.policy import SessionPolicy
 from loka_stratum.server.shares import BlockHandler, ShareIds, ShareSink
@@ -76,6 +77,7 @@ class PoolContext:
         self.bans = BanList(policy.ban_duration)
         self._per_ip: Counter[str] = Counter()
         self.accepting = True
+        self.fanout: FanoutWriter[StratumSession] = FanoutWriter()
 
     @property
     def network(self) -> Network:
@@ -136,14 +138,22 @@ class PoolContext:
         """Send the new template's jobs to every active session; returns sessions reached."""
         started = self.monotonic()
         self.jobs.update(update)
-        reached = 0
+        now = self.clock()
+        network_difficulty = self.jobs.network_difficulty
         job_for = self.jobs.job_for
+        fanout = self.fanout.begin()
+        reached = 0
         for session in self.sessions:
-            if session.active:
-                prepared = job_for(session.payout_script)
-                if prepared is not None:
-                    session.send_job(prepared)
-                    reached += 1
+            if not session.active:
+                continue
+            prepared = job_for(session.payout_script)
+            if prepared is None:
+                continue
+            reached += 1
+            if session.take_job(prepared, now, network_difficulty):
+                fanout.add(session.fd, prepared.notify.line, session)
+        for session, rest in fanout.finish():
+            session.finish_write(rest)
         seconds = self.monotonic() - started
         self.counters.broadcasts += 1
         self.counters.last_broadcast_seconds = seconds

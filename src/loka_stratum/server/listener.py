@@ -115,3 +115,4 @@ class StratumServer:
     async def stop(self) -> None:
         await self.stop_accepting()
         await self.close_sessions()
+        self.context.fanout.close()

@@ -62,10 +62,16 @@ class StratumSession(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self.peer = "?"
         self.ip = "?"
+        self.fd = -1
+        """The socket's descriptor, for job broadcasts written from several threads."""
         self.extranonce1: bytes | None = None
         self.work: MinerWork | None = None
         self.identities: dict[str, MinerIdentity] = {}
         self.primary: MinerIdentity | None = None
+        self.payout_script: bytes | None = None
+        """SOLO: what the first authorized worker's coinbase pays; None in pool mode."""
+        self.active = False
+        """Subscribed, authorized and sent a first job: it now gets every broadcast."""
         now = context.clock()
         self.vardiff = Vardiff(context.policy.vardiff, start_difficulty, now)
         self.last_job: PreparedJob | None = None
@@ -85,6 +91,8 @@ class StratumSession(asyncio.Protocol):
         # uvloop's TCPTransport implements asyncio.Transport without subclassing it.
         transport = cast(asyncio.Transport, transport)
         self._transport = transport
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
         peer = transport.get_extra_info("peername")
         self.peer = f"[{peer[0]}]:{peer[1]}" if peer and ":" in peer[0] else _peer(peer)
         self.ip = peer[0] if peer else "?"
@@ -217,6 +225,7 @@ class StratumSession(asyncio.Protocol):
             )
         if self.primary is None:
             self.primary = identity
+            self.payout_script = identity.payout_script
             self._log = self._log.bind(worker=identity.name)
         self._respond(Response(msg_id, AuthorizeResult(True, request.username)))
         self._log.info("mining.authorize", worker=identity.name)
@@ -304,30 +313,43 @@ class StratumSession(asyncio.Protocol):
     def _vardiff_on(self) -> bool:
         return self._policy.vardiff_enabled and not self.vardiff.fixed
 
-    @property
-    def payout_script(self) -> bytes | None:
-        return None if self.primary is None else self.primary.payout_script
-
-    @property
-    def active(self) -> bool:
-        return self.last_job is not None
-
     def send_job(self, prepared: PreparedJob) -> None:
-        """Write a job broadcast (the same bytes every session with this payout gets)."""
+        """Write a job to this session alone (its first job)."""
+        context = self.context
+        if self.take_job(prepared, context.clock(), self._network_difficulty()):
+            self.finish_write(prepared.notify.line)
+
+    def take_job(self, prepared: PreparedJob, now: float, network_difficulty: float | None) -> bool:
+        """Record `prepared` as this session's job; True if its notify may go straight to the fd.
+
+        Anything that must precede the notify (a vardiff step down) or bytes still
+        buffered in the transport send the notify through the transport instead.
+        """
         transport = self._transport
-        if transport is None or self.work is None:
-            return
-        if transport.get_write_buffer_size() > self._policy.write_hard_limit:
+        if transport is None or self.work is None or transport.is_closing():
+            return False
+        buffered = transport.get_write_buffer_size()
+        if buffered > self._policy.write_hard_limit:
             self.close("write-buffer-full")
-            return
-        if self._vardiff_on and self.last_job is not None:
+            return False
+        stepped = False
+        if self.active and self._policy.vardiff_enabled and self.vardiff.due(now):
             # A miner too slow to submit is only noticed here: step it down with the new job.
-            change = self.vardiff.poll(self.context.clock(), self._network_difficulty())
+            change = self.vardiff.poll(now, network_difficulty)
             if change is not None:
                 self.work.set_difficulty(change, prepared.job.seq)
                 self._send_difficulty()
+                stepped = True
         self.last_job = prepared
-        transport.write(prepared.notify.line)
+        self.active = True
+        if stepped or buffered or self.fd < 0:
+            transport.write(prepared.notify.line)
+            return False
+        return True
+
+    def finish_write(self, data: bytes) -> None:
+        """Bytes a raw write could not deliver: the transport buffers and sends them."""
+        self._write(data)
 
     def _change_difficulty(self, difficulty: float) -> None:
         if self.work is None:
