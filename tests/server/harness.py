@@ -239,7 +239,7 @@ def find_share(
         int(ntime, 16),
         int(nbits, 16),
     )
-    for nonce in range(start_nonce, start_nonce + 100_000):
+    for nonce in range(start_nonce, start_nonce + 2_000_000):
         if hash_to_int(sha256d(prefix + struct.pack("<I", nonce))) <= target:
             return nonce
     raise AssertionError("no share found")
