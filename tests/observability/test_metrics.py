@@ -140,8 +140,8 @@ def test_histogram_bucket_ranges() -> None:
     metrics, _ = build()
     assert metrics.job_broadcast_seconds._upper_bounds[0] == 0.0001
     assert metrics.job_broadcast_seconds._upper_bounds[-2] == 2.0
-    assert metrics.submit_seconds._upper_bounds[0] == 0.00001
-    assert metrics.submit_seconds._upper_bounds[-2] == 0.1
+    assert metrics.submit_seconds.upper_bounds[0] == 0.00001
+    assert metrics.submit_seconds.upper_bounds[-2] == 0.1
 
 
 def test_work_source_upstream_database_bans() -> None:
@@ -278,3 +278,20 @@ def test_no_label_names_a_miner_or_an_address() -> None:
         if family.name.startswith("loka_stratum_"):
             for sample in family.samples:
                 assert set(sample.labels) <= allowed, sample
+
+
+def test_hot_path_counters_are_exported_under_the_standard_names() -> None:
+    metrics, registry = build()
+    port = metrics.port(3335)
+    port.connection_accepted()
+    port.share_accepted(0.5)
+    port.share_rejected("duplicate")
+    for seconds in (0.00001, 0.0003, 5.0):
+        metrics.submit_seconds.observe(seconds)
+    assert value(registry, "loka_stratum_connections_total", port="3335") == 1
+    assert value(registry, "loka_stratum_shares_submitted_total", port="3335") == 2
+    assert value(registry, "loka_stratum_share_difficulty_total", port="3335") == 0.5
+    assert value(registry, "loka_stratum_submit_seconds_bucket", le="1e-05") == 1
+    assert value(registry, "loka_stratum_submit_seconds_bucket", le="+Inf") == 3
+    assert value(registry, "loka_stratum_submit_seconds_count") == 3
+    assert value(registry, "loka_stratum_submit_seconds_sum") == pytest.approx(5.00031)

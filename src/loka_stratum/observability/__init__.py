@@ -8,6 +8,7 @@ Imports nothing from loka_stratum above this package.
 """
 
 from loka_stratum.observability.exposition import CONTENT_TYPE, render
+from loka_stratum.observability.hotpath import PortMetrics
 from loka_stratum.observability.live import DbPoolStats, LiveSource, LiveStats
 from loka_stratum.observability.log_filter import ALIASES, LogFilter, filter_from_env, parse_filter
 from loka_stratum.observability.loggers import (
@@ -27,7 +28,7 @@ from loka_stratum.observability.names import (
     TRACE,
 )
 from loka_stratum.observability.redaction import MASK, SecretRegistry
-from loka_stratum.observability.shares import PortMetrics, UpstreamMetrics
+from loka_stratum.observability.shares import UpstreamMetrics
 
 __all__ = [
     "ALIASES",

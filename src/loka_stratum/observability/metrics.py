@@ -31,8 +31,9 @@ from prometheus_client import (
 from prometheus_client.gc_collector import GCCollector
 
 from loka_stratum.observability import metric_labels as lb
+from loka_stratum.observability.hotpath import HotPathCollector, LocalHistogram, PortMetrics
 from loka_stratum.observability.live import LiveCollector, LiveSource, RateWindow
-from loka_stratum.observability.shares import PortMetrics, UpstreamMetrics
+from loka_stratum.observability.shares import UpstreamMetrics
 
 Mode = Literal["pool", "proxy"]
 _P = "loka_stratum_"
@@ -64,19 +65,12 @@ class Metrics:
         def histogram(name: str, doc: str, buckets: tuple[float, ...], *labels: str) -> Histogram:
             return Histogram(_P + name, doc, labels, registry=registry, buckets=buckets)
 
-        self.connections = counter("connections", "Miner connections accepted.", "port")
         self.connections_closed = counter("connections_closed", "Connections closed.", "reason")
         self.connection_errors = counter(
             "connection_errors", "Socket, TLS and PROXY-header errors.", "error_type"
         )
         self.protocol_errors = counter(
             "protocol_errors", "Stratum protocol errors from miners.", "error_type"
-        )
-        self.shares_submitted = counter("shares_submitted", "mining.submit received.", "port")
-        self.shares_accepted = counter("shares_accepted", "Shares accepted.", "port")
-        self.shares_rejected = counter("shares_rejected", "Shares rejected.", "port", "reason")
-        self.share_difficulty = counter(
-            "share_difficulty", "Sum of accepted share difficulty; x 2^32 = hashes.", "port"
         )
         self.blocks_found = counter("blocks_found", "Block candidates by outcome.", "result")
         self.jobs_distributed = counter("jobs_distributed", "Jobs broadcast to miners.", "clean")
@@ -85,9 +79,8 @@ class Metrics:
             "Template arrival to last session written.",
             lb.JOB_BROADCAST_BUCKETS,
         )
-        self.submit_seconds = histogram(
-            "submit_seconds", "Time to handle one mining.submit.", lb.SUBMIT_BUCKETS
-        )
+        self.submit_seconds = LocalHistogram(_P + "submit_seconds", lb.SUBMIT_BUCKETS)
+        registry.register(HotPathCollector(self._ports, self.submit_seconds))
         self.template_updates = counter("template_updates", "Block templates received.", "kind")
         self.rpc_seconds = histogram(
             "rpc_seconds", "bitcoind JSON-RPC call latency.", lb.RPC_BUCKETS, "method"
@@ -149,7 +142,7 @@ class Metrics:
         """The pre-bound per-port children: cache the result per listener or session."""
         bound = self._ports.get(port)
         if bound is None:
-            bound = self._ports.setdefault(port, PortMetrics(self, port, self._connection_rate))
+            bound = self._ports.setdefault(port, PortMetrics(port, self._connection_rate.mark))
         return bound
 
     def upstream(self, name: str) -> UpstreamMetrics:

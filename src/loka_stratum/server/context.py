@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from loka_stratum.bitcoin.network import Network
 from loka_stratum.mining.extranonce import ExtranonceAllocator, ExtranonceExhaustedError
 from loka_stratum.mining.validator import ShareValidator
+from loka_stratum.observability.hotpath import PortMetrics
 from loka_stratum.observability.loggers import get_logger, get_security_logger
 from loka_stratum.observability.metrics import Metrics
-from loka_stratum.observability.shares import PortMetrics
 from loka_stratum.server.bans import BanList
 from loka_stratum.server.fanout import FanoutWriter
 from loka_stratum.server.jobs import JobDistributor
