@@ -74,10 +74,15 @@ class LocalHistogram:
         buckets, total = [], 0
         for bound, count in zip(self.upper_bounds, self.counts, strict=True):
             total += count
-            buckets.append((floatToGoString(bound), total))
+            buckets.append((_le(bound), total))
         family = HistogramMetricFamily(self.name, documentation)
         family.add_metric([], buckets, self.sum)
         return family
+
+
+def _le(bound: float) -> str:
+    """The `le` label as prometheus_client writes it (Go's float formatting)."""
+    return str(floatToGoString(bound))  # type: ignore[no-untyped-call]
 
 
 class HotPathCollector:
