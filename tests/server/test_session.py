@@ -10,6 +10,7 @@ import pytest
 
 from loka_stratum.bitcoin.address import address_to_script
 from loka_stratum.bitcoin.network import REGTEST
+from loka_stratum.server.listener import PortSpec, StratumServer
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
 from tests.mining.builders import make_template
 from tests.server.harness import Miner, Pool, find_share, start_pool, submit_params
@@ -259,5 +260,64 @@ async def test_password_difficulty_is_fixed() -> None:
         assert (await miner.read())["method"] == "mining.set_difficulty"
         assert miner.difficulty == 0.5
         await miner.close()
+    finally:
+        await pool.server.stop()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "mfWyW5fc9NUj75YAnFgoRLrjxgLDn2MMth",
+        "2MsLZ5FqqYpjM1Q1W4X81zMVZTF9gdbhVwd",
+        "bcrt1qqgpsgpgxquyqjzstpsxsurcszyfpx9q4yqfucg",
+        "bcrt1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0scjhmyt",
+        "bcrt1pqypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusq58nmtx",
+    ],
+    ids=["p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr"],
+)
+async def test_solo_blocks_pay_every_address_type(address: str) -> None:
+    pool = await start_pool(make_template(tx_count=2, height=400), solo=True)
+    try:
+        miner = await Miner.connect(pool.port)
+        notify = await miner.handshake(f"{address}.rig")
+        nonce = find_share(notify, miner.extranonce1, 1e-9)
+        while True:  # regtest bits: about every other share is a block
+            reply = await miner.call(
+                nonce, "mining.submit", submit_params(notify, f"{address}.rig", nonce)
+            )
+            assert reply["result"] is True
+            if pool.sink.shares[-1].is_block:
+                break
+            nonce = find_share(notify, miner.extranonce1, 1e-9, start_nonce=nonce + 1)
+        await asyncio.wait_for(pool.source.block_submitted.wait(), 5)
+        block = check_block_bytes(pool.source.blocks[0], expect_height=400, expect_segwit=True)
+        paid = bytes(block.vtx[0].vout[0].scriptPubKey)
+        assert paid == address_to_script(address, REGTEST)
+        await miner.close()
+    finally:
+        await pool.server.stop()
+
+
+async def test_extra_ports_have_their_own_difficulty_and_ipv6() -> None:
+    pool = await start_pool(make_template(bits=HARD_BITS))
+    try:
+        extra = StratumServer(
+            pool.context,
+            pool.source,
+            host="127.0.0.1",
+            ports=[PortSpec(0, 0.25, "high")],
+            ipv6=True,
+        )
+        await extra.start()
+        port = extra.bound[0]
+        for host in ("127.0.0.1", "::1"):
+            reader, writer = await asyncio.open_connection(host, port)
+            miner = Miner(reader, writer)
+            await miner.call(1, "mining.subscribe", [])
+            await miner.call(2, "mining.authorize", ["acct.rig", "x"])
+            assert (await miner.read())["params"] == [0.25]
+            await miner.close()
+        await extra.stop_accepting()
+        await extra.close_sessions()
     finally:
         await pool.server.stop()
