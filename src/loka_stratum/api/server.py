@@ -33,7 +33,7 @@ from loka_stratum.observability.metrics import Metrics
 
 log = get_logger("loka_stratum.api")
 
-GRACEFUL_SHUTDOWN = 5
+GRACEFUL_SHUTDOWN = 2
 """Seconds open requests get to finish when the server stops."""
 BACKLOG = 128
 

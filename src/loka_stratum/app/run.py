@@ -15,6 +15,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from loka_stratum import __version__
+from loka_stratum.api import HealthServer
 from loka_stratum.app.pool import PoolApp
 from loka_stratum.app.sources import build_source
 from loka_stratum.app.summary import status_line
@@ -34,9 +35,33 @@ async def run_pool(
     config_path: Path | None = None,
     env: dict[str, str] | None = None,
     on_started: Callable[[PoolApp], None] | None = None,
+    on_http: Callable[[HealthServer], None] | None = None,
 ) -> int:
     metrics = Metrics(CollectorRegistry(), version=__version__, mode="pool")
     app = PoolApp(settings, build_source(settings, metrics), metrics)
+    http = settings.http
+    health = HealthServer(
+        app, metrics, host=http.health_host, port=http.health_port, version=__version__
+    )
+    try:
+        await health.start()  # before the pool: /live answers while it starts
+    except OSError as exc:
+        log.error("Cannot serve health and metrics", error_type="bind_failed", error=str(exc))
+        return 1
+    if on_http is not None:
+        on_http(health)
+    try:
+        return await _serve(app, config_path, env, on_started)
+    finally:
+        await health.stop()  # after the pool: probes answer until its shares are flushed
+
+
+async def _serve(
+    app: PoolApp,
+    config_path: Path | None,
+    env: dict[str, str] | None,
+    on_started: Callable[[PoolApp], None] | None,
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
