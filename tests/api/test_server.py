@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -76,3 +77,13 @@ def test_bind_socket_ipv6_loopback() -> None:
     with sock:
         assert sock.family == socket.AF_INET6
         assert sock.getsockname()[1] > 0
+
+
+async def test_uvicorn_configures_no_logger(fake_app: FakeApp, metrics: Metrics) -> None:
+    access = logging.getLogger("uvicorn.access")
+    before = (access.propagate, list(access.handlers), access.level)
+    health = HealthServer(fake_app, metrics, host="127.0.0.1", port=0, version=__version__)
+    await health.start()
+    await health.stop()
+    assert (access.propagate, list(access.handlers), access.level) == before
+    assert access.propagate is True

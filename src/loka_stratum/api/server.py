@@ -6,8 +6,9 @@ stand-alone uvicorn does and an embedded one must not:
 
 - signals: the pool owns SIGTERM/SIGINT and stops this server itself, so
   `capture_signals` is a no-op here;
-- logging: `log_config=None` leaves the stdlib loggers to our pipeline;
-  uvicorn's access log is off (`access_log.AccessLog` logs at debug);
+- logging: uvicorn configures no logger (not even `uvicorn.access`), its
+  records go through our pipeline; its access log is off
+  (`access_log.AccessLog` logs requests at debug instead);
 - binding: we bind the socket ourselves before the task starts, so a port
   in use fails `start()` at once with the OSError, and the bound port (the
   configured one, or the kernel's pick for port 0) is known immediately.
@@ -36,6 +37,12 @@ log = get_logger("loka_stratum.api")
 GRACEFUL_SHUTDOWN = 2
 """Seconds open requests get to finish when the server stops."""
 BACKLOG = 128
+
+
+class _EmbeddedConfig(uvicorn.Config):
+    def configure_logging(self) -> None:
+        """Leave every logger alone: with `access_log=False` uvicorn would otherwise cut
+        `uvicorn.access` off the root logger for the whole process."""
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -87,7 +94,7 @@ class HealthServer:
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.metrics.set_live_source(live_source(self.subject))
-        config = uvicorn.Config(
+        config = _EmbeddedConfig(
             self.app,
             log_config=None,
             access_log=False,
