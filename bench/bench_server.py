@@ -72,6 +72,9 @@ network_difficulty = {network_difficulty!r}
 url = "sqlite+aiosqlite:///{directory}/bench.db"
 journal_dir = "{directory}/journal"
 
+[http]
+health_port = {free_port()}
+
 [limiter]
 connections = 0
 ban_threshold = 1000000

@@ -43,6 +43,9 @@ chain_file = "{directory}/chain.dat"
 url = "sqlite:///{directory}/pool.db"
 journal_dir = "{directory}/journal"
 
+[http]
+health_port = {free_port()}
+
 [logging]
 format = "json"
 {extra}

@@ -25,9 +25,15 @@ SECURITY_FLAG: Final = "security"
 
 
 _RECORD_ATTRIBUTES: Final = frozenset(
-    {*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime"}
+    {
+        *logging.LogRecord("", 0, "", 0, "", (), None).__dict__,
+        "message",
+        "asctime",
+        "color_message",
+    }
 )
-"""What every LogRecord carries, plus what a formatter adds (another handler may run first)."""
+"""What every LogRecord carries, plus what a formatter adds (another handler may run first);
+`color_message` is uvicorn's ANSI-coloured copy of the message, noise in a JSON line."""
 
 
 def add_record_extras(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:

@@ -43,7 +43,7 @@ class LiveStats:
     work_source_up: bool = False
     upstreams_connected: Mapping[str, bool] = field(default_factory=dict)
     journal_depth: int = 0
-    """Accepted shares spilled to the local journal, waiting for the database."""
+    """Share batches spilled to the local journal, waiting for the database."""
     pending_shares: int = 0
     """Accepted shares buffered in memory for the next flush."""
     db_pool: DbPoolStats | None = None
@@ -90,7 +90,7 @@ LIVE_GAUGES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     ("loka_stratum_hashrate", "Estimated hashes per second by window.", ("window",)),
     ("loka_stratum_work_source_up", "1 when the work source serves templates.", ()),
     ("loka_stratum_upstream_connected", "1 when connected to the upstream.", ("upstream",)),
-    ("loka_stratum_db_journal_depth", "Accepted shares in the local journal.", ()),
+    ("loka_stratum_db_journal_depth", "Share batches waiting in the local journal.", ()),
     ("loka_stratum_db_pending_shares", "Accepted shares buffered for the next flush.", ()),
     ("loka_stratum_db_connections_active", "Database connections in use.", ()),
     ("loka_stratum_db_connections_idle", "Database connections idle in the pool.", ()),

@@ -76,6 +76,7 @@ class StratumServer:
                 self._servers.append(server)
                 bound = server.sockets[0].getsockname()[1]
                 self.bound.setdefault(spec.port, bound)
+                self.context.port_metrics(bound)  # the port's series exist, at 0, from boot
                 log.info("Listening", host=host, port=bound, start_difficulty=spec.start_difficulty)
         self._pump = loop.create_task(self._pump_templates(), name="template-pump")
 
