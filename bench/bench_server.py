@@ -131,6 +131,12 @@ def stop_server(server: subprocess.Popen[bytes]) -> float:
     return time.time() - started
 
 
+def share(args: argparse.Namespace, index: int) -> int:
+    """Connections of load process `index`: the total split as evenly as it goes."""
+    base, extra = divmod(int(args.connections), int(args.processes))
+    return base + (index < extra)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -155,9 +161,17 @@ def submit_scenario(args: argparse.Namespace) -> dict[str, Any]:
             now = time.time()
             start_at = now + args.ramp
             stop_at = start_at + args.duration
-            per = args.connections // args.processes
             plans = [
-                LoadPlan("127.0.0.1", port, per, "submit", f"{ADDRESS}.w{i}", start_at, stop_at, i)
+                LoadPlan(
+                    "127.0.0.1",
+                    port,
+                    share(args, i),
+                    "submit",
+                    f"{ADDRESS}.w{i}",
+                    start_at,
+                    stop_at,
+                    i,
+                )
                 for i in range(args.processes)
             ]
             context = multiprocessing.get_context("spawn")
@@ -252,9 +266,10 @@ def idle_scenario(args: argparse.Namespace) -> dict[str, Any]:
             rss_before = rss_bytes(server.pid)
             now = time.time()
             stop_at = now + args.ramp + args.hold
-            per = args.connections // args.processes
             plans = [
-                LoadPlan("127.0.0.1", port, per, "idle", f"{ADDRESS}.i{i}", now, stop_at, i)
+                LoadPlan(
+                    "127.0.0.1", port, share(args, i), "idle", f"{ADDRESS}.i{i}", now, stop_at, i
+                )
                 for i in range(args.processes)
             ]
             context = multiprocessing.get_context("spawn")
@@ -299,7 +314,13 @@ def main() -> None:
     )
     parser.add_argument("scenario", choices=["submit", "idle", "all"])
     parser.add_argument("--connections", type=int, default=None)
-    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=3, help="load processes (submit)")
+    parser.add_argument(
+        "--idle-processes",
+        type=int,
+        default=8,
+        help="load processes (idle): fewer miners per process keep their own lag out of the spread",
+    )
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--ramp", type=float, default=10.0)
     parser.add_argument("--hold", type=float, default=5.0)
@@ -315,6 +336,7 @@ def main() -> None:
         idle_args = argparse.Namespace(**vars(args))
         idle_args.connections = min(args.connections or 10_000, soft - 100)
         idle_args.ramp = max(args.ramp, 20.0)
+        idle_args.processes = args.idle_processes
         print(json.dumps(idle_scenario(idle_args)), flush=True)
 
 
