@@ -321,3 +321,28 @@ async def test_extra_ports_have_their_own_difficulty_and_ipv6() -> None:
         await extra.close_sessions()
     finally:
         await pool.server.stop()
+
+
+async def test_malformed_shares_count_toward_a_ban_but_low_difficulty_does_not() -> None:
+    pool = await start_pool(make_template(bits=HARD_BITS), ban_threshold=3)
+    miner = await Miner.connect(pool.port)
+    try:
+        await miner.handshake()
+        await miner.call(4, "mining.suggest_difficulty", [2.0**20])
+        pool.source.push(make_template(bits=HARD_BITS, seed=8, height=201), new_block=True)
+        notify = await miner.notify()
+        for attempt in range(5):  # honest misses never ban
+            low = submit_params(notify, "acct.rig1", attempt)
+            reply = await miner.call(10 + attempt, "mining.submit", low)
+            assert reply["error"][0] == 23
+        bad = submit_params(notify, "acct.rig1", 1)
+        bad[3] = "zzzzzzzz"
+        for attempt in range(3):
+            await miner.send_raw(
+                orjson.dumps({"id": 20 + attempt, "method": "mining.submit", "params": bad})
+                + b"\n"
+            )
+        assert await miner.closed_by_pool()
+    finally:
+        await miner.close()
+        await pool.server.stop()

@@ -56,6 +56,11 @@ class RejectReason(Enum):
     def message(self) -> str:
         return _MESSAGES[self]
 
+    @property
+    def malformed(self) -> bool:
+        """Garbage no honest miner sends (stale, duplicate and low-difficulty shares happen)."""
+        return self.code is StratumErrorCode.OTHER
+
 
 _MESSAGES = {
     RejectReason.JOB_NOT_FOUND: "Job not found",

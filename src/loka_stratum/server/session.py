@@ -277,6 +277,9 @@ class StratumSession(asyncio.Protocol):
         else:
             self._write(self._conn.send(Response.reject(msg_id, reason.code, reason.message)))
             self._port_metrics.share_rejected(reason.label)
+            self._log.debug("Share rejected", error_type=reason.label, job_id=request.job_id[:64])
+            if reason.malformed:
+                self._misbehaved(reason.label)
         context.shares.record(
             ShareRecord(
                 share_id=context.share_ids.next(),
@@ -369,7 +372,6 @@ class StratumSession(asyncio.Protocol):
     # -- errors, timers, closing --------------------------------------------
 
     def _on_protocol_error(self, event: ProtocolError) -> None:
-        self.protocol_errors += 1
         error_type = event.kind.value
         self.context.protocol_error(self, error_type)
         self._log.warning("Protocol error", error_type=error_type, detail=event.detail[:200])
@@ -378,7 +380,13 @@ class StratumSession(asyncio.Protocol):
             self._respond(Response.reject(event.request_id, StratumErrorCode.OTHER, message))
         if event.fatal:
             self.close(error_type)
-        elif self.protocol_errors >= self._policy.ban_threshold:
+        else:
+            self._misbehaved(error_type)
+
+    def _misbehaved(self, error_type: str) -> None:
+        """Count garbage from this miner; past the threshold its IP is banned."""
+        self.protocol_errors += 1
+        if self.protocol_errors >= self._policy.ban_threshold:
             self.context.ban(self, error_type)
 
     def _schedule_timer(self, delay: float) -> None:
