@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,14 @@ import orjson
 import pytest
 
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
-from tests.e2e.process import ADDRESS, PoolProcess, free_port, run_cli, write_config
+from tests.e2e.process import (
+    ADDRESS,
+    PoolProcess,
+    free_port,
+    run_cli,
+    wait_for,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -113,3 +121,25 @@ def test_db_migrate_applies_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "migrated.db") as db:
         assert db.execute("SELECT COUNT(*) FROM pools").fetchone() == (0,)
+
+
+def test_sigusr1_reopens_the_log_file_after_rotation(tmp_path: Path) -> None:
+    port = free_port()
+    log_file = tmp_path / "app.log"
+    config = write_config(tmp_path, port, f'file = "{log_file}"')
+    pool = PoolProcess(config, tmp_path)
+    try:
+        pool.wait_listening(port)
+        wait_for(lambda: "Pool started" in _read(log_file), "first log lines")
+        log_file.rename(tmp_path / "app.log.1")
+        pool.process.send_signal(signal.SIGUSR1)
+        wait_for(lambda: "Log files reopened" in _read(log_file), "a new log file")
+        assert "Pool started" in _read(tmp_path / "app.log.1")
+    finally:
+        code, _seconds = pool.stop()
+    assert code == 0
+    assert "Pool stopped" in _read(log_file)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""

@@ -36,6 +36,7 @@ async def run_pool(
     env: dict[str, str] | None = None,
     on_started: Callable[[PoolApp], None] | None = None,
     on_http: Callable[[HealthServer], None] | None = None,
+    on_reopen: Callable[[], None] | None = None,
 ) -> int:
     metrics = Metrics(CollectorRegistry(), version=__version__, mode="pool")
     app = PoolApp(settings, build_source(settings, metrics), metrics)
@@ -51,7 +52,7 @@ async def run_pool(
     if on_http is not None:
         on_http(health)
     try:
-        return await _serve(app, config_path, env, on_started)
+        return await _serve(app, config_path, env, on_started, on_reopen)
     finally:
         await health.stop()  # after the pool: probes answer until its shares are flushed
 
@@ -61,12 +62,14 @@ async def _serve(
     config_path: Path | None,
     env: dict[str, str] | None,
     on_started: Callable[[PoolApp], None] | None,
+    on_reopen: Callable[[], None] | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, _revalidate, config_path, env or {})
+    loop.add_signal_handler(signal.SIGUSR1, _reopen_logs, on_reopen)
     await app.start()
     if on_started is not None:
         on_started(app)
@@ -79,7 +82,7 @@ async def _serve(
         log.error("Shutdown deadline passed", error_type="shutdown_timeout")
         return 1
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             loop.remove_signal_handler(signum)
     return 0
 
@@ -90,6 +93,13 @@ async def _summaries(app: PoolApp, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), SUMMARY_INTERVAL)
         except TimeoutError:
             log.info("Pool status", summary=status_line(app, time.time()))
+
+
+def _reopen_logs(reopen: Callable[[], None] | None) -> None:
+    """SIGUSR1 (logrotate's postrotate): new log files at the configured paths."""
+    if reopen is not None:
+        reopen()
+    log.info("Log files reopened")
 
 
 def _revalidate(config_path: Path | None, env: dict[str, str]) -> None:

@@ -63,7 +63,12 @@ def start(config_path: Path | None, dry_run: bool) -> None:
         runner = (
             check_plan(loaded)
             if dry_run
-            else run_pool(loaded.settings, config_path=loaded.path, env=dict(os.environ))
+            else run_pool(
+                loaded.settings,
+                config_path=loaded.path,
+                env=dict(os.environ),
+                on_reopen=handle.reopen,
+            )
         )
         code = _run(runner, uvloop_enabled=loaded.settings.performance.uvloop)
     finally:
