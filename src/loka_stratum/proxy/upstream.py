@@ -1,0 +1,366 @@
+"""One connection to an upstream pool: the asyncio edge around the sans-IO `ClientConnection`.
+
+`connect()` opens TCP or TLS and runs the handshake pipelined, as miners do:
+`mining.configure` (version rolling, when a mask is given), `mining.subscribe`,
+`mining.authorize`; it returns once subscribe and authorize are answered, or raises
+`UpstreamError`. A pool that never answers the configure (older pools ignore unknown
+methods) is taken as granting no version rolling. From then on one reader task
+applies what the pool sends and reports it through `on_event`, and `submit` waits
+(bounded) for the verdict on its own request id. Every wait has a bound, and the
+connection never awaits the peer on the write side (a pool that stops reading is
+dropped once the write buffer passes `_MAX_WRITE_BUFFER`), so a slow or dead
+upstream cannot block the proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+
+import structlog
+
+from loka_stratum.protocol import (
+    NEED_DATA,
+    Authorize,
+    AuthorizeResult,
+    ClientConnection,
+    Configure,
+    ConfigureResult,
+    GetVersion,
+    MinerRequest,
+    NotificationReceived,
+    Notify,
+    ProtocolError,
+    Reconnect,
+    Response,
+    ResponseReceived,
+    SessionState,
+    SetDifficulty,
+    SetExtranonce,
+    SetVersionMask,
+    ShowMessage,
+    StratumErrorCode,
+    Submit,
+    SubmitResult,
+    Subscribe,
+    SubscribeResult,
+    UnknownRequest,
+)
+from loka_stratum.proxy.endpoint import Endpoint
+from loka_stratum.proxy.types import (
+    DISCONNECTED,
+    TIMED_OUT,
+    Disconnected,
+    UpstreamError,
+    UpstreamEvent,
+    UpstreamOptions,
+    UpstreamVerdict,
+)
+
+log = structlog.get_logger("loka_stratum.proxy.upstream")
+
+_READ_SIZE = 64 * 1024
+_MAX_WRITE_BUFFER = 1 << 20
+_CLOSE_TIMEOUT = 1.0
+_KEEPALIVE_PROBES = 3
+_VERSION_ROLLING_MIN_BITS = 2
+Waiter = asyncio.Future[ResponseReceived | None]
+"""Resolved with the response, or None when the connection closed first."""
+
+
+class UpstreamConnection:
+    """One upstream connection; the handshake's results are plain attributes.
+
+    `extranonce1` / `extranonce2_size` follow `mining.set_extranonce` at once (the
+    event reaches the proxy before the next job), `difficulty` follows
+    `mining.set_difficulty` (1 until the pool sets one), `version_mask` is the mask
+    the pool granted (None: no version rolling), `notify` the latest job.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        options: UpstreamOptions,
+        on_event: Callable[[UpstreamEvent], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.endpoint = endpoint
+        self.options = options
+        self.extranonce1 = b""
+        self.extranonce2_size = 0
+        self.difficulty = 1.0
+        self.version_mask: int | None = None
+        self.notify: Notify | None = None
+        self.last_job_at: float | None = None
+        self.reconnect_request: Reconnect | None = None
+        self.close_reason: str | None = None
+        self._on_event = on_event
+        self._clock = clock
+        self._conn = ClientConnection()
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._waiters: dict[int, Waiter] = {}
+        self._closed = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self.close_reason is not None
+
+    @property
+    def pending_submits(self) -> int:
+        """Requests sent and not yet answered or given up on (for metrics)."""
+        return len(self._conn.pending_requests)
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def connect(self) -> None:
+        """Connect and handshake within `connect_timeout`; raises `UpstreamError`."""
+        try:
+            async with asyncio.timeout(self.options.connect_timeout):
+                await self._open()
+                await self._handshake()
+        except TimeoutError:
+            await self.close("handshake timed out")
+            raise UpstreamError(f"{self.endpoint.address}: timed out") from None
+        except (OSError, UpstreamError) as exc:
+            await self.close(f"connect failed: {exc}")
+            raise UpstreamError(f"{self.endpoint.address}: {exc}") from exc
+        except BaseException:
+            self._abort("connect cancelled")
+            raise
+
+    async def _open(self) -> None:
+        endpoint = self.endpoint
+        context = None
+        if endpoint.tls:
+            context = self.options.ssl_context or ssl.create_default_context()
+        reader, writer = await asyncio.open_connection(
+            endpoint.host,
+            endpoint.port,
+            ssl=context,
+            server_hostname=endpoint.host if context is not None else None,
+        )
+        self._writer = writer
+        _set_keepalive(writer, self.options.keepalive_interval)
+        self._reader_task = asyncio.create_task(self._read(reader))
+
+    async def _handshake(self) -> None:
+        mask = self.options.version_mask
+        configure = None
+        if mask is not None:
+            request = Configure(("version-rolling",), mask, _VERSION_ROLLING_MIN_BITS)
+            configure = self._request(request)
+        _, subscribed = self._request(Subscribe(self.options.user_agent))
+        endpoint = self.endpoint
+        _, authorized = self._request(Authorize(endpoint.username, endpoint.password))
+        sub = await subscribed
+        if sub is None or not isinstance(sub.result, SubscribeResult):
+            raise UpstreamError(f"subscribe failed: {_why(sub)}")
+        self.extranonce1 = sub.result.extranonce1
+        self.extranonce2_size = sub.result.extranonce2_size
+        auth = await authorized
+        if auth is None or not isinstance(auth.result, AuthorizeResult) or not auth.result.ok:
+            raise UpstreamError(f"authorize as {endpoint.username!r} refused: {_why(auth)}")
+        if configure is not None:
+            self.version_mask = self._granted_mask(*configure)
+
+    def _granted_mask(self, request_id: int, waiter: Waiter) -> int | None:
+        if not waiter.done():
+            self._waiters.pop(request_id, None)
+            self._conn.forget(request_id)
+            return None
+        response = waiter.result()
+        result = None if response is None else response.result
+        if not isinstance(result, ConfigureResult) or not result.version_rolling:
+            return None
+        granted = result.version_rolling_mask
+        return None if granted is None else granted & (self.options.version_mask or 0)
+
+    async def submit(
+        self,
+        worker_name: str,
+        job_id: str,
+        extranonce2_hex: str,
+        ntime: str,
+        nonce: str,
+        version_bits: str | None = None,
+    ) -> UpstreamVerdict:
+        """Send a share and wait (at most `response_timeout`) for the pool's verdict.
+
+        `worker_name` must be authorized on this connection (`LocalProtocolError`
+        otherwise: that is the caller's bug, not the pool's verdict).
+        """
+        if self.closed or self._conn.state is SessionState.CLOSED:
+            return DISCONNECTED
+        share = Submit(worker_name, job_id, extranonce2_hex, ntime, nonce, version_bits)
+        request_id, waiter = self._request(share)
+        try:
+            async with asyncio.timeout(self.options.response_timeout):
+                response = await waiter
+        except TimeoutError:
+            self._waiters.pop(request_id, None)
+            self._conn.forget(request_id)
+            return TIMED_OUT
+        if response is None:
+            return DISCONNECTED
+        accepted = isinstance(response.result, SubmitResult) and response.result.accepted
+        return UpstreamVerdict.of_response(accepted, response.error)
+
+    def last_job_age(self) -> float | None:
+        """Seconds since the last `mining.notify` (None before the first): for health."""
+        return None if self.last_job_at is None else self._clock() - self.last_job_at
+
+    async def close(self, reason: str = "closed by the proxy") -> None:
+        """Close (idempotent) and wait, bounded, for the socket and reader to finish."""
+        self._abort(reason)
+        if self._reader_task is not None:
+            await asyncio.gather(self._reader_task, return_exceptions=True)
+        if self._writer is not None:
+            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+                async with asyncio.timeout(_CLOSE_TIMEOUT):
+                    await self._writer.wait_closed()
+
+    def _request(self, message: MinerRequest) -> tuple[int, Waiter]:
+        request_id, data = self._conn.send_request(message)
+        waiter: Waiter = asyncio.get_running_loop().create_future()
+        self._waiters[request_id] = waiter
+        self._write(data)
+        return request_id, waiter
+
+    def _write(self, data: bytes) -> None:
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            return
+        writer.write(data)
+        if writer.transport.get_write_buffer_size() > _MAX_WRITE_BUFFER:
+            self._abort("upstream stopped reading")
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        idle = self.options.idle_timeout
+        reason = "upstream closed the connection"
+        try:
+            while not self.closed:
+                try:
+                    async with asyncio.timeout(idle):
+                        data = await reader.read(_READ_SIZE)
+                except TimeoutError:
+                    reason = f"upstream silent for {idle:g} s"
+                    break
+                except (OSError, ssl.SSLError) as exc:
+                    reason = f"read failed: {exc}"
+                    break
+                self._conn.receive_data(data)
+                if not self._handle_events() or not data:
+                    break
+        finally:
+            self._abort(reason)
+
+    def _handle_events(self) -> bool:
+        """Apply every complete line; False when the connection must end."""
+        while (event := self._conn.next_event()) is not NEED_DATA:
+            if isinstance(event, ResponseReceived):
+                self._resolve(event)
+            elif isinstance(event, NotificationReceived):
+                if not self._apply(event):
+                    return False
+            elif isinstance(event, ProtocolError):
+                log.warning(
+                    "upstream protocol error",
+                    upstream=self.endpoint.name,
+                    kind=event.kind.name,
+                    detail=event.detail,
+                )
+                if event.fatal:
+                    return False
+            else:
+                return False
+        return True
+
+    def _resolve(self, event: ResponseReceived) -> None:
+        request_id = event.id if type(event.id) is int else int(str(event.id))
+        waiter = self._waiters.pop(request_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(event)
+
+    def _apply(self, event: NotificationReceived) -> bool:
+        """Apply one pool message; False for `client.reconnect` (we close and go)."""
+        message = event.message
+        if isinstance(message, GetVersion):
+            self._answer(Response(event.id, self.options.user_agent))
+            return True
+        if isinstance(message, UnknownRequest):
+            if event.id is not None:
+                self._answer(Response.reject(event.id, StratumErrorCode.OTHER, "unknown method"))
+            return True
+        if event.id is not None:
+            self._answer(Response(event.id, True))
+        if isinstance(message, ShowMessage):
+            log.info("upstream message", upstream=self.endpoint.name, text=message.text)
+            return True
+        if isinstance(message, Notify):
+            self.notify, self.last_job_at = message, self._clock()
+        elif isinstance(message, SetDifficulty):
+            self.difficulty = message.difficulty
+        elif isinstance(message, SetExtranonce):
+            self.extranonce1 = message.extranonce1
+            self.extranonce2_size = message.extranonce2_size
+        elif isinstance(message, SetVersionMask):
+            self.version_mask = message.mask & (self.options.version_mask or 0)
+        elif isinstance(message, Reconnect):
+            self.reconnect_request = message
+        self._emit(message)
+        return not isinstance(message, Reconnect)
+
+    def _answer(self, response: Response) -> None:
+        self._write(self._conn.send(response))
+
+    def _emit(self, event: UpstreamEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _abort(self, reason: str) -> None:
+        """Close now, without waiting: resolves every waiter and reports `Disconnected`."""
+        if self.close_reason is not None:
+            return
+        self.close_reason = reason
+        if self._writer is not None:
+            self._writer.close()
+        task = self._reader_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
+        self._closed.set()
+        log.info("upstream closed", upstream=self.endpoint.name, reason=reason)
+        self._emit(Disconnected(reason))
+
+
+def _why(response: ResponseReceived | None) -> str:
+    if response is None:
+        return "connection closed"
+    if response.error is not None:
+        return f"{response.error.code} {response.error.message}"
+    return "no result"
+
+
+def _set_keepalive(writer: asyncio.StreamWriter, interval: float) -> None:
+    """TCP keepalive: the kernel probes an idle connection and reports a dead peer."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or interval <= 0:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    seconds = max(1, round(interval))
+    for option, value in (
+        ("TCP_KEEPIDLE", seconds),
+        ("TCP_KEEPINTVL", seconds),
+        ("TCP_KEEPCNT", _KEEPALIVE_PROBES),
+    ):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
