@@ -50,3 +50,23 @@ def self_signed(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
     return server, client
+
+
+class ManualSleep:
+    """An injectable `sleep` the test releases by hand, seeing each requested delay."""
+
+    def __init__(self) -> None:
+        self._calls: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
+
+    async def __call__(self, delay: float) -> None:
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._calls.put_nowait((delay, wake))
+        await wake
+
+    async def next(self) -> tuple[float, asyncio.Future[None]]:
+        """The next sleep still in progress: its delay, and the future that ends it."""
+        async with asyncio.timeout(WAIT):
+            while True:
+                delay, wake = await self._calls.get()
+                if not wake.done():
+                    return delay, wake

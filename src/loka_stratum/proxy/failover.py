@@ -1,0 +1,242 @@
+"""The ordered list of upstreams: connect to the best one that works, fail over, fail back.
+
+One task runs the loop. A *round* tries the enabled upstreams in priority order, each
+bounded by the connect timeout, and adopts the first whose handshake succeeds; moving
+to the next upstream is immediate (that is the point of failover), and only when a
+whole round fails does the loop wait, with jittered exponential backoff, before the
+next round. A dropped connection starts a new round from the top, so a preferred
+upstream that is back is taken at once. While on a lower-priority upstream, every
+`failback_interval` the higher ones are tried again and the first that completes a
+handshake replaces the current connection (which is closed only after the switch, so
+there is always somewhere to send shares). `client.reconnect` from the current
+upstream closes it and connects to the host/port it names (same transport and
+credentials), after the wait it asks for; if that fails, a normal round follows.
+
+Events of the current connection are forwarded to `on_event`, and `Switched` tells
+the proxy to adopt a new connection's extranonce, difficulty and job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from loka_stratum.proxy.backoff import Backoff
+from loka_stratum.proxy.endpoint import Endpoint
+from loka_stratum.proxy.types import (
+    DISCONNECTED,
+    UpstreamError,
+    UpstreamEvent,
+    UpstreamOptions,
+    UpstreamVerdict,
+)
+from loka_stratum.proxy.upstream import UpstreamConnection
+
+Sleep = Callable[[float], Awaitable[None]]
+_MAX_RECONNECT_WAIT = 300.0
+"""Longest `client.reconnect` wait we honour: a pool cannot park the proxy for hours."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switched:
+    """A new connection became current: adopt its extranonce, difficulty and latest job."""
+
+    connection: UpstreamConnection
+
+
+PoolEvent: TypeAlias = UpstreamEvent | Switched
+
+
+@dataclass(frozen=True, slots=True)
+class PoolHealth:
+    """The upstream side as health checks and the admin API report it."""
+
+    upstream: str | None
+    """The current upstream's name; None while none is connected."""
+    failovers: int
+    """Times the current upstream became a lower-priority one than the previous."""
+    failbacks: int
+    """Times it became a higher-priority one again."""
+    connections: int
+    """Handshakes completed (reconnects included)."""
+    last_job_age: float | None
+    last_error: str | None
+
+
+class UpstreamPool:
+    """Keeps one connection to the best reachable upstream in `endpoints` (priority order)."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        options: UpstreamOptions,
+        *,
+        backoff: Backoff,
+        failback_interval: float,
+        on_event: Callable[[PoolEvent], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not endpoints:
+            raise ValueError("no upstream to connect to")
+        self._endpoints = tuple(endpoints)
+        self._options = options
+        self._backoff = backoff
+        self._failback_interval = failback_interval
+        self._on_event = on_event
+        self._clock = clock
+        self._sleep = sleep
+        self._current: UpstreamConnection | None = None
+        self._index = 0
+        self._failovers = 0
+        self._failbacks = 0
+        self._connections = 0
+        self._last_error: str | None = None
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def current(self) -> UpstreamConnection | None:
+        """The connection shares go to; None while none is up."""
+        conn = self._current
+        return None if conn is None or conn.closed else conn
+
+    def health(self) -> PoolHealth:
+        conn = self.current
+        return PoolHealth(
+            None if conn is None else conn.endpoint.name,
+            self._failovers,
+            self._failbacks,
+            self._connections,
+            None if conn is None else conn.last_job_age(),
+            self._last_error,
+        )
+
+    def start(self) -> None:
+        """Start connecting in the background (call once, inside the event loop)."""
+        self._task = asyncio.create_task(self._run())
+
+    async def wait_connected(self) -> UpstreamConnection:
+        """The current connection, once there is one (bound this with a timeout)."""
+        while (conn := self.current) is None:
+            self._connected.clear()
+            await self._connected.wait()
+        return conn
+
+    async def submit(
+        self,
+        worker_name: str,
+        job_id: str,
+        extranonce2_hex: str,
+        ntime: str,
+        nonce: str,
+        version_bits: str | None = None,
+    ) -> UpstreamVerdict:
+        """Send a share to the current upstream (DISCONNECTED when there is none)."""
+        conn = self.current
+        if conn is None:
+            return DISCONNECTED
+        return await conn.submit(worker_name, job_id, extranonce2_hex, ntime, nonce, version_bits)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._current is not None:
+            await self._current.close()
+
+    async def _run(self) -> None:
+        redirect: Endpoint | None = None
+        while True:
+            found = await self._round(redirect)
+            if found is None:
+                await self._sleep(self._backoff.next_delay())
+                redirect = None
+                continue
+            self._backoff.reset()
+            conn = await self._serve(*found)
+            redirect = self._redirect_of(conn)
+            wait = 0 if conn.reconnect_request is None else conn.reconnect_request.wait_seconds
+            if wait:
+                await self._sleep(min(float(wait), _MAX_RECONNECT_WAIT))
+
+    async def _round(self, redirect: Endpoint | None) -> tuple[int, UpstreamConnection] | None:
+        """The first upstream (the redirect target first, if any) whose handshake succeeds."""
+        if redirect is not None:
+            conn = await self._try(redirect)
+            if conn is not None:
+                return self._index, conn
+        return await self._first_working(len(self._endpoints))
+
+    async def _first_working(self, limit: int) -> tuple[int, UpstreamConnection] | None:
+        for index, endpoint in enumerate(self._endpoints[:limit]):
+            conn = await self._try(endpoint)
+            if conn is not None:
+                return index, conn
+        return None
+
+    async def _try(self, endpoint: Endpoint) -> UpstreamConnection | None:
+        conn = self._connection(endpoint)
+        try:
+            await conn.connect()
+        except UpstreamError as exc:
+            self._last_error = f"{endpoint.name}: {exc}"
+            return None
+        return conn
+
+    def _connection(self, endpoint: Endpoint) -> UpstreamConnection:
+        def forward(event: UpstreamEvent) -> None:
+            if self._current is conn and self._on_event is not None:
+                self._on_event(event)
+
+        conn = UpstreamConnection(endpoint, self._options, forward, self._clock)
+        return conn
+
+    async def _serve(self, index: int, conn: UpstreamConnection) -> UpstreamConnection:
+        """Use `conn` until it closes, failing back when a preferred upstream works again."""
+        self._adopt(index, conn)
+        while True:
+            if self._index == 0:
+                await conn.wait_closed()
+                return conn
+            if await self._closed_before(conn, self._failback_interval):
+                return conn
+            better = await self._first_working(self._index)
+            if better is not None:
+                old, conn = conn, better[1]
+                self._adopt(*better)
+                await old.close(f"failed back to {conn.endpoint.name}")
+
+    async def _closed_before(self, conn: UpstreamConnection, seconds: float) -> bool:
+        """Whether `conn` closes within `seconds` (waited with the injected sleep)."""
+        closed = asyncio.create_task(conn.wait_closed())
+        timer = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait({closed, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (closed, timer):
+                task.cancel()
+            await asyncio.gather(closed, timer, return_exceptions=True)
+        return conn.closed
+
+    def _adopt(self, index: int, conn: UpstreamConnection) -> None:
+        if index > self._index:
+            self._failovers += 1
+        elif index < self._index:
+            self._failbacks += 1
+        self._index = index
+        self._current = conn
+        self._connections += 1
+        self._connected.set()
+        if self._on_event is not None:
+            self._on_event(Switched(conn))
+
+    @staticmethod
+    def _redirect_of(conn: UpstreamConnection) -> Endpoint | None:
+        request = conn.reconnect_request
+        if request is None:
+            return None
+        return conn.endpoint.redirected(request.host, request.port)
