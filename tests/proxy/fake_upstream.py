@@ -101,7 +101,9 @@ class FakeUpstream:
         answer_submits: bool = True,
         authorize: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host
         self.extranonce2_size = extranonce2_size
         self.difficulty = difficulty
         self.version_mask = version_mask
@@ -118,7 +120,7 @@ class FakeUpstream:
         self._changed = asyncio.Condition()
 
     async def __aenter__(self) -> FakeUpstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
+        self._server = await asyncio.start_server(self._serve, self.host, 0, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

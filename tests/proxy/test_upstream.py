@@ -16,10 +16,12 @@ from loka_stratum.protocol import (
     RawResult,
     SetDifficulty,
     SetExtranonce,
+    SetVersionMask,
     ShowMessage,
     StratumError,
     StratumErrorCode,
     Submit,
+    UnknownRequest,
 )
 from loka_stratum.proxy.endpoint import Endpoint
 from loka_stratum.proxy.types import (
@@ -212,3 +214,47 @@ async def test_tls_refuses_an_untrusted_certificate(tmp_path: Path) -> None:
         conn = UpstreamConnection(endpoint_of(pool, tls=True), FAST)
         with pytest.raises(UpstreamError, match="CERTIFICATE_VERIFY_FAILED"):
             await conn.connect()
+
+
+async def test_silent_upstream_is_dropped_after_the_idle_timeout() -> None:
+    events = Events()
+    options = UpstreamOptions(connect_timeout=2.0, idle_timeout=0.3)
+    async with FakeUpstream() as pool, connected(pool, options, events) as conn:
+        assert (await events.next(Disconnected)).reason == "upstream silent for 0.3 s"
+        assert conn.closed
+
+
+async def test_version_mask_updates_stay_within_what_we_asked_for() -> None:
+    events = Events()
+    options = UpstreamOptions(version_mask=0x00FFE000)
+    async with FakeUpstream() as pool, connected(pool, options, events) as conn:
+        assert conn.version_mask == 0x00FFE000
+        (await pool.session(0)).send(SetVersionMask(0x1E000000 | 0x00006000))
+        await events.next(SetVersionMask)
+        assert conn.version_mask == 0x00006000
+
+
+async def test_unknown_pool_requests_get_an_error_and_the_connection_stays() -> None:
+    async with FakeUpstream() as pool, connected(pool) as conn:
+        session = await pool.session(0)
+        session.request(UnknownRequest("mining.ping"))
+        session.request(ShowMessage("hello"))
+        await pool.wait_for(lambda: len(session.answers) == 2)
+        unknown, shown = session.answers
+        assert unknown.error is not None and unknown.error.code == StratumErrorCode.OTHER
+        assert shown.result == RawResult(True)
+        assert not conn.closed
+        verdict = await conn.submit("acct.proxy", "job1", "00" * 8, "6553f100", "00000001")
+        assert verdict.accepted
+
+
+async def test_ipv6_upstream() -> None:
+    async with FakeUpstream(host="::1") as pool:
+        endpoint = Endpoint("v6", "::1", pool.port, False, "acct.proxy")
+        conn = UpstreamConnection(endpoint, FAST)
+        await conn.connect()
+        try:
+            assert endpoint.address == f"[::1]:{pool.port}"
+            assert (await pool.session(0)).username == "acct.proxy"
+        finally:
+            await conn.close()

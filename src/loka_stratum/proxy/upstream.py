@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -25,11 +24,7 @@ import structlog
 
 from loka_stratum.protocol import (
     NEED_DATA,
-    Authorize,
-    AuthorizeResult,
     ClientConnection,
-    Configure,
-    ConfigureResult,
     GetVersion,
     MinerRequest,
     NotificationReceived,
@@ -46,11 +41,11 @@ from loka_stratum.protocol import (
     StratumErrorCode,
     Submit,
     SubmitResult,
-    Subscribe,
-    SubscribeResult,
     UnknownRequest,
 )
+from loka_stratum.proxy import handshake
 from loka_stratum.proxy.endpoint import Endpoint
+from loka_stratum.proxy.transport import open_stream
 from loka_stratum.proxy.types import (
     DISCONNECTED,
     TIMED_OUT,
@@ -66,8 +61,6 @@ log = structlog.get_logger("loka_stratum.proxy.upstream")
 _READ_SIZE = 64 * 1024
 _MAX_WRITE_BUFFER = 1 << 20
 _CLOSE_TIMEOUT = 1.0
-_KEEPALIVE_PROBES = 3
-_VERSION_ROLLING_MIN_BITS = 2
 Waiter = asyncio.Future[ResponseReceived | None]
 """Resolved with the response, or None when the connection closed first."""
 
@@ -135,51 +128,31 @@ class UpstreamConnection:
             raise
 
     async def _open(self) -> None:
-        endpoint = self.endpoint
-        context = None
-        if endpoint.tls:
-            context = self.options.ssl_context or ssl.create_default_context()
-        reader, writer = await asyncio.open_connection(
-            endpoint.host,
-            endpoint.port,
-            ssl=context,
-            server_hostname=endpoint.host if context is not None else None,
-        )
-        self._writer = writer
-        _set_keepalive(writer, self.options.keepalive_interval)
+        reader, self._writer = await open_stream(self.endpoint, self.options)
         self._reader_task = asyncio.create_task(self._read(reader))
 
     async def _handshake(self) -> None:
-        mask = self.options.version_mask
-        configure = None
-        if mask is not None:
-            request = Configure(("version-rolling",), mask, _VERSION_ROLLING_MIN_BITS)
-            configure = self._request(request)
-        _, subscribed = self._request(Subscribe(self.options.user_agent))
-        endpoint = self.endpoint
-        _, authorized = self._request(Authorize(endpoint.username, endpoint.password))
-        sub = await subscribed
-        if sub is None or not isinstance(sub.result, SubscribeResult):
-            raise UpstreamError(f"subscribe failed: {_why(sub)}")
-        self.extranonce1 = sub.result.extranonce1
-        self.extranonce2_size = sub.result.extranonce2_size
-        auth = await authorized
-        if auth is None or not isinstance(auth.result, AuthorizeResult) or not auth.result.ok:
-            raise UpstreamError(f"authorize as {endpoint.username!r} refused: {_why(auth)}")
-        if configure is not None:
-            self.version_mask = self._granted_mask(*configure)
+        configure = handshake.configure_request(self.options)
+        asked = None if configure is None else self._request(configure)
+        _, subscribing = self._request(handshake.subscribe_request(self.options))
+        _, authorizing = self._request(handshake.authorize_request(self.endpoint))
+        subscription = handshake.subscribed(await subscribing)
+        self.extranonce1 = subscription.extranonce1
+        self.extranonce2_size = subscription.extranonce2_size
+        handshake.check_authorized(await authorizing, self.endpoint.username)
+        if asked is not None:
+            request_id, answer = asked
+            if answer.done():
+                self.version_mask = handshake.granted_mask(
+                    answer.result(), self.options.version_mask
+                )
+            else:
+                self._give_up(request_id)
 
-    def _granted_mask(self, request_id: int, waiter: Waiter) -> int | None:
-        if not waiter.done():
-            self._waiters.pop(request_id, None)
-            self._conn.forget(request_id)
-            return None
-        response = waiter.result()
-        result = None if response is None else response.result
-        if not isinstance(result, ConfigureResult) or not result.version_rolling:
-            return None
-        granted = result.version_rolling_mask
-        return None if granted is None else granted & (self.options.version_mask or 0)
+    def _give_up(self, request_id: int) -> None:
+        """Stop waiting for a response: a late one then arrives as an unknown id."""
+        self._waiters.pop(request_id, None)
+        self._conn.forget(request_id)
 
     async def submit(
         self,
@@ -203,8 +176,7 @@ class UpstreamConnection:
             async with asyncio.timeout(self.options.response_timeout):
                 response = await waiter
         except TimeoutError:
-            self._waiters.pop(request_id, None)
-            self._conn.forget(request_id)
+            self._give_up(request_id)
             return TIMED_OUT
         if response is None:
             return DISCONNECTED
@@ -340,27 +312,3 @@ class UpstreamConnection:
         self._closed.set()
         log.info("upstream closed", upstream=self.endpoint.name, reason=reason)
         self._emit(Disconnected(reason))
-
-
-def _why(response: ResponseReceived | None) -> str:
-    if response is None:
-        return "connection closed"
-    if response.error is not None:
-        return f"{response.error.code} {response.error.message}"
-    return "no result"
-
-
-def _set_keepalive(writer: asyncio.StreamWriter, interval: float) -> None:
-    """TCP keepalive: the kernel probes an idle connection and reports a dead peer."""
-    sock = writer.get_extra_info("socket")
-    if sock is None or interval <= 0:
-        return
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    seconds = max(1, round(interval))
-    for option, value in (
-        ("TCP_KEEPIDLE", seconds),
-        ("TCP_KEEPINTVL", seconds),
-        ("TCP_KEEPCNT", _KEEPALIVE_PROBES),
-    ):
-        if hasattr(socket, option):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
