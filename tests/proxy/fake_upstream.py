@@ -30,6 +30,7 @@ from loka_stratum.protocol import (
     ServerConnection,
     SetDifficulty,
     SetExtranonce,
+    StratumError,
     StratumErrorCode,
     Submit,
     SubmitResult,
@@ -41,8 +42,8 @@ from loka_stratum.protocol import (
 WAIT = 5.0
 """Bound on every wait in these tests: generous, never reached when things work."""
 
-Verdict = Callable[[Submit], StratumErrorCode | None]
-"""Which code a share is rejected with (None: accepted)."""
+Verdict = Callable[[Submit], StratumErrorCode | StratumError | None]
+"""What a share is rejected with (None: accepted)."""
 
 
 @dataclass
@@ -73,8 +74,10 @@ class Session:
     def set_extranonce(self, extranonce1: bytes, size: int) -> None:
         self.send(SetExtranonce(extranonce1, size))
 
-    def reconnect(self, host: str | None = None, port: int | None = None) -> None:
-        self.send(Reconnect(host, port, 0 if host else None))
+    def reconnect(
+        self, host: str | None = None, port: int | None = None, wait: int | None = None
+    ) -> None:
+        self.send(Reconnect(host, port, wait))
 
     def drop(self) -> None:
         self.writer.close()
@@ -208,8 +211,10 @@ class FakeUpstream:
     def _answer_submit(self, session: Session, request: Submit, msg_id: JsonValue) -> None:
         if not self.answer_submits:
             return
-        code = None if self.verdict is None else self.verdict(request)
-        if code is None:
+        error = None if self.verdict is None else self.verdict(request)
+        if error is None:
             session.send(Response(msg_id, SubmitResult(True)))
+        elif isinstance(error, StratumError):
+            session.send(Response(msg_id, SubmitResult(False), error))
         else:
-            session.send(Response.reject(msg_id, code))
+            session.send(Response.reject(msg_id, error))

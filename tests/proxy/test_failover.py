@@ -78,6 +78,8 @@ async def test_primary_down_fails_over_then_fails_back_when_it_returns() -> None
             assert health.last_error is not None and health.last_error.startswith("primary")
             verdict = await pool.submit("acct.proxy", "job1", "00" * 8, "6553f100", "00000001")
             assert verdict.accepted
+            age = pool.health().last_job_age
+            assert age is not None and age >= 0
 
             delay, wake = await sleep.next()
             assert delay == FAILBACK
@@ -129,7 +131,7 @@ async def test_client_reconnect_goes_where_the_upstream_says() -> None:
         endpoints = [endpoint("a", old)]
         async with running(endpoints, sleep, events) as pool:
             first = await switched_to(events, "a")
-            (await old.session(0)).reconnect("127.0.0.1", new.port)
+            (await old.session(0)).reconnect("127.0.0.1", new.port, 0)
             moved = await switched_to(events, "a")
             assert moved is not first and pool.current is moved
             assert (moved.endpoint.host, moved.endpoint.port) == ("127.0.0.1", new.port)
@@ -142,7 +144,11 @@ async def test_client_reconnect_without_a_target_reconnects_to_the_same_upstream
     sleep, events = ManualSleep(), Events()
     async with FakeUpstream() as fake, running([endpoint("a", fake)], sleep, events) as pool:
         first = await switched_to(events, "a")
-        (await fake.session(0)).reconnect()
+        (await fake.session(0)).reconnect(wait=7)
+        delay, wake = await sleep.next()
+        assert delay == 7
+        assert fake.sessions[1:] == []
+        wake.set_result(None)
         moved = await switched_to(events, "a")
         assert moved is not first and pool.current is moved
         assert moved.endpoint == first.endpoint

@@ -119,11 +119,13 @@ async def test_silent_upstream_times_out_the_handshake() -> None:
         assert conn.close_reason == "handshake timed out"
 
 
-def by_nonce(share: Submit) -> StratumErrorCode | None:
-    return {
+def by_nonce(share: Submit) -> StratumErrorCode | StratumError | None:
+    verdicts: dict[str, StratumErrorCode | StratumError] = {
         "00000002": StratumErrorCode.LOW_DIFFICULTY,
         "00000003": StratumErrorCode.JOB_NOT_FOUND,
-    }.get(share.nonce)
+        "00000004": StratumError(20, "Stale share"),
+    }
+    return verdicts.get(share.nonce)
 
 
 async def test_submit_verdicts_match_their_requests() -> None:
@@ -131,16 +133,17 @@ async def test_submit_verdicts_match_their_requests() -> None:
         verdicts = await asyncio.gather(
             *(
                 conn.submit("acct.proxy", "job1", "00" * 8, "6553f100", f"0000000{n}", "00002000")
-                for n in (1, 2, 3)
+                for n in (1, 2, 3, 4)
             )
         )
         assert verdicts == [
             UpstreamVerdict(VerdictKind.ACCEPTED),
             UpstreamVerdict(VerdictKind.REJECTED, StratumError(23, "Low difficulty share")),
             UpstreamVerdict(VerdictKind.STALE, StratumError(21, "Job not found")),
+            UpstreamVerdict(VerdictKind.STALE, StratumError(20, "Stale share")),
         ]
         sent = (await pool.session(0)).submits
-        assert [s.nonce for s in sent] == ["00000001", "00000002", "00000003"]
+        assert [s.nonce for s in sent] == ["00000001", "00000002", "00000003", "00000004"]
         assert sent[0].version_bits == "00002000"
         assert conn.pending_submits == 0
 
@@ -192,7 +195,7 @@ async def test_pool_messages_are_applied_and_reported() -> None:
 async def test_client_reconnect_closes_and_records_the_target() -> None:
     events = Events()
     async with FakeUpstream() as pool, connected(pool, events=events) as conn:
-        (await pool.session(0)).reconnect("127.0.0.1", 4444)
+        (await pool.session(0)).reconnect("127.0.0.1", 4444, 0)
         await events.next(Disconnected)
         assert conn.closed
         assert conn.reconnect_request is not None

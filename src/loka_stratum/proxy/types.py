@@ -60,8 +60,9 @@ class VerdictKind(Enum):
 class UpstreamVerdict:
     """The upstream's answer to one share, as the proxy reports it to the miner and metrics.
 
-    STALE is a rejection with code 21 (job not found: the pool moved on); `error`
-    carries the pool's code and message for REJECTED and STALE.
+    STALE is a rejection for a job the pool has moved on from: code 21 (job not
+    found), or any code with "stale" in the message, as several pools send it with
+    code 20. `error` carries the pool's code and message for REJECTED and STALE.
     """
 
     kind: VerdictKind
@@ -77,7 +78,7 @@ class UpstreamVerdict:
             return ACCEPTED
         if error is None:
             return cls(VerdictKind.REJECTED, StratumError.of(StratumErrorCode.OTHER))
-        stale = error.code == StratumErrorCode.JOB_NOT_FOUND
+        stale = error.code == StratumErrorCode.JOB_NOT_FOUND or "stale" in error.message.lower()
         return cls(VerdictKind.STALE if stale else VerdictKind.REJECTED, error)
 
 
