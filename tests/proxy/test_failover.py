@@ -7,6 +7,9 @@ import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import pytest
+
+from loka_stratum.config.proxy import PoolSettings, Upstream
 from loka_stratum.proxy.backoff import Backoff
 from loka_stratum.proxy.endpoint import Endpoint
 from loka_stratum.proxy.failover import Switched, UpstreamPool
@@ -153,3 +156,28 @@ async def test_client_reconnect_without_a_target_reconnects_to_the_same_upstream
         assert moved is not first and pool.current is moved
         assert moved.endpoint == first.endpoint
         await fake.session(1)
+
+
+def test_pool_from_settings_takes_upstreams_timeouts_and_backoff() -> None:
+    settings = PoolSettings(
+        username="acct",
+        connection_timeout=3.0,
+        keepalive_interval=15.0,
+        reconnect_backoff_min=2.0,
+        reconnect_backoff_max=20.0,
+        failback_interval=60.0,
+        upstreams=(
+            Upstream(name="b", url="stratum+tcp://b.example:3333", priority=1),
+            Upstream(name="a", url="stratum+ssl://a.example:443"),
+        ),
+    )
+    pool = UpstreamPool.from_settings(settings, UpstreamOptions(user_agent="ua"))
+    assert [e.name for e in pool.endpoints] == ["a", "b"]
+    assert pool.options == UpstreamOptions(
+        user_agent="ua", connect_timeout=3.0, keepalive_interval=15.0
+    )
+
+
+def test_pool_needs_an_upstream() -> None:
+    with pytest.raises(ValueError, match="no upstream"):
+        UpstreamPool([], OPTIONS, backoff=Backoff(1.0, 2.0), failback_interval=FAILBACK)

@@ -33,7 +33,7 @@ from loka_stratum.proxy.types import (
     VerdictKind,
 )
 from loka_stratum.proxy.upstream import UpstreamConnection
-from tests.proxy.fake_upstream import FakeUpstream, close_writer
+from tests.proxy.fake_upstream import WAIT, FakeUpstream, close_writer
 from tests.proxy.helpers import Events, self_signed
 
 FAST = UpstreamOptions(connect_timeout=2.0, response_timeout=2.0)
@@ -261,3 +261,21 @@ async def test_ipv6_upstream() -> None:
             assert (await pool.session(0)).username == "acct.proxy"
         finally:
             await conn.close()
+
+
+async def test_a_failing_event_handler_drops_the_connection_instead_of_hanging() -> None:
+    seen: list[object] = []
+
+    def explode(event: object) -> None:
+        seen.append(event)
+        if isinstance(event, Notify):
+            raise RuntimeError("handler bug")
+
+    async with FakeUpstream() as pool:
+        conn = UpstreamConnection(endpoint_of(pool), FAST, explode)
+        await conn.connect()
+        async with asyncio.timeout(WAIT):
+            await conn.wait_closed()
+        assert conn.close_reason == "internal error: RuntimeError('handler bug')"
+        assert isinstance(seen[-1], Disconnected)
+        await conn.close()

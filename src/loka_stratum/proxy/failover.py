@@ -19,13 +19,15 @@ the proxy to adopt a new connection's extranonce, difficulty and job.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
 
+from loka_stratum.config.proxy import PoolSettings
 from loka_stratum.proxy.backoff import Backoff
-from loka_stratum.proxy.endpoint import Endpoint
+from loka_stratum.proxy.endpoint import Endpoint, endpoints
 from loka_stratum.proxy.types import (
     DISCONNECTED,
     UpstreamError,
@@ -97,6 +99,42 @@ class UpstreamPool:
         self._last_error: str | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: PoolSettings,
+        options: UpstreamOptions,
+        *,
+        on_event: Callable[[PoolEvent], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> UpstreamPool:
+        """The pool `[pool]` describes: its enabled upstreams, timeouts and backoff.
+
+        `options` supplies what the settings do not (user agent, version mask, TLS
+        context); its connect timeout and keepalive are replaced by the settings'.
+        """
+        options = replace(
+            options,
+            connect_timeout=settings.connection_timeout,
+            keepalive_interval=settings.keepalive_interval,
+        )
+        backoff = Backoff(settings.reconnect_backoff_min, settings.reconnect_backoff_max, rng)
+        return cls(
+            endpoints(settings),
+            options,
+            backoff=backoff,
+            failback_interval=settings.failback_interval,
+            on_event=on_event,
+        )
+
+    @property
+    def options(self) -> UpstreamOptions:
+        return self._options
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return self._endpoints
 
     @property
     def current(self) -> UpstreamConnection | None:

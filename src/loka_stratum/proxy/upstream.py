@@ -229,6 +229,9 @@ class UpstreamConnection:
                 self._conn.receive_data(data)
                 if not self._handle_events() or not data:
                     break
+        except Exception as exc:  # a bug in an event handler: drop this connection, loudly
+            log.exception("upstream reader failed", upstream=self.endpoint.name)
+            reason = f"internal error: {exc!r}"
         finally:
             self._abort(reason)
 
