@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from loka_stratum.config.proxy import PoolSettings, Upstream
 from loka_stratum.proxy.backoff import Backoff
 from loka_stratum.proxy.endpoint import Endpoint
-from loka_stratum.proxy.failover import Switched, UpstreamPool
+from loka_stratum.proxy.failover import STABLE_AFTER, Switched, UpstreamPool
 from loka_stratum.proxy.types import Disconnected, UpstreamOptions, VerdictKind
 from loka_stratum.proxy.upstream import UpstreamConnection
 from tests.proxy.fake_upstream import WAIT, FakeUpstream
@@ -28,7 +29,10 @@ def endpoint(name: str, pool: FakeUpstream) -> Endpoint:
 
 @asynccontextmanager
 async def running(
-    endpoints: Sequence[Endpoint], sleep: ManualSleep, events: Events
+    endpoints: Sequence[Endpoint],
+    sleep: ManualSleep,
+    events: Events,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[UpstreamPool]:
     backoff = Backoff(1.0, 8.0, random.Random(5))
     pool = UpstreamPool(
@@ -37,6 +41,7 @@ async def running(
         backoff=backoff,
         failback_interval=FAILBACK,
         on_event=events,
+        clock=clock,
         sleep=sleep,
     )
     pool.start()
@@ -123,9 +128,24 @@ async def test_dropped_upstream_reconnects_with_jittered_backoff() -> None:
         second = await switched_to(events, "a")
         assert second is not first
         await fake.session(1)
-        assert fake.refused == 3
+        assert fake.refused == 2  # the first delay follows the short-lived connection
         assert pool.health().connections == 2
         assert pool.health().failovers == 0
+
+
+async def test_a_stable_connection_that_drops_reconnects_at_once() -> None:
+    now = [1000.0]
+    sleep, events = ManualSleep(), Events()
+    async with (
+        FakeUpstream() as fake,
+        running([endpoint("a", fake)], sleep, events, lambda: now[0]) as pool,
+    ):
+        first = await switched_to(events, "a")
+        now[0] += STABLE_AFTER
+        (await fake.session(0)).drop()
+        second = await switched_to(events, "a")
+        assert second is not first and pool.current is second
+        await fake.session(1)
 
 
 async def test_client_reconnect_goes_where_the_upstream_says() -> None:

@@ -1,15 +1,17 @@
 """The ordered list of upstreams: connect to the best one that works, fail over, fail back.
 
 One task runs the loop. A *round* tries the enabled upstreams in priority order, each
-bounded by the connect timeout, and adopts the first whose handshake succeeds; moving
-to the next upstream is immediate (that is the point of failover), and only when a
-whole round fails does the loop wait, with jittered exponential backoff, before the
-next round. A dropped connection starts a new round from the top, so a preferred
-upstream that is back is taken at once. While on a lower-priority upstream, every
-`failback_interval` the higher ones are tried again and the first that completes a
-handshake replaces the current connection (which is closed only after the switch, so
-there is always somewhere to send shares). `client.reconnect` from the current
-upstream closes it and connects to the host/port it names (same transport and
+bounded by the connect timeout, and adopts the first whose handshake succeeds; moving to
+the next upstream is immediate (that is the point of failover), and only when a whole
+round fails does the loop wait, with jittered exponential backoff, before the next
+round. A dropped connection starts a new round from the top, so a preferred upstream
+that is back is taken; if the dropped one lived less than `STABLE_AFTER`, a backoff
+delay comes first (the backoff resets only after a stable connection), so an upstream
+that accepts the handshake and then drops us is not hammered. While on a lower-priority
+upstream, every `failback_interval` the higher ones are tried again and the first that
+completes a handshake replaces the current connection (which is closed only after the
+switch, so there is always somewhere to send shares). `client.reconnect` from the
+current upstream closes it and connects to the host/port it names (same transport and
 credentials), after the wait it asks for; if that fails, a normal round follows.
 
 Events of the current connection are forwarded to `on_event`, and `Switched` tells
@@ -38,6 +40,9 @@ from loka_stratum.proxy.types import (
 from loka_stratum.proxy.upstream import UpstreamConnection
 
 Sleep = Callable[[float], Awaitable[None]]
+STABLE_AFTER = 60.0
+"""A connection that drops sooner than this counts as a failure for the backoff: an
+upstream that accepts the handshake and then drops us is not reconnected in a loop."""
 _MAX_RECONNECT_WAIT = 300.0
 """Longest `client.reconnect` wait we honour: a pool cannot park the proxy for hours."""
 
@@ -194,12 +199,17 @@ class UpstreamPool:
                 await self._sleep(self._backoff.next_delay())
                 redirect = None
                 continue
-            self._backoff.reset()
+            started = self._clock()
             conn = await self._serve(*found)
             redirect = self._redirect_of(conn)
-            wait = 0 if conn.reconnect_request is None else conn.reconnect_request.wait_seconds
-            if wait:
-                await self._sleep(min(float(wait), _MAX_RECONNECT_WAIT))
+            if conn.reconnect_request is not None:
+                wait = conn.reconnect_request.wait_seconds or 0
+                if wait:
+                    await self._sleep(min(float(wait), _MAX_RECONNECT_WAIT))
+            elif self._clock() - started < STABLE_AFTER:
+                await self._sleep(self._backoff.next_delay())
+            else:
+                self._backoff.reset()
 
     async def _round(self, redirect: Endpoint | None) -> tuple[int, UpstreamConnection] | None:
         """The first upstream (the redirect target first, if any) whose handshake succeeds."""
