@@ -13,8 +13,8 @@ import pytest
 from loka_stratum.config.proxy import PoolSettings, Upstream
 from loka_stratum.proxy.backoff import Backoff
 from loka_stratum.proxy.endpoint import Endpoint
-from loka_stratum.proxy.failover import STABLE_AFTER, Switched, UpstreamPool
-from loka_stratum.proxy.types import Disconnected, UpstreamOptions, VerdictKind
+from loka_stratum.proxy.failover import STABLE_AFTER, UpstreamPool
+from loka_stratum.proxy.types import Disconnected, Switched, UpstreamOptions, VerdictKind
 from loka_stratum.proxy.upstream import UpstreamConnection
 from tests.proxy.fake_upstream import WAIT, FakeUpstream
 from tests.proxy.helpers import Events, ManualSleep

@@ -24,14 +24,16 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TypeAlias
+from dataclasses import replace
 
 from loka_stratum.config.proxy import PoolSettings
 from loka_stratum.proxy.backoff import Backoff
 from loka_stratum.proxy.endpoint import Endpoint, endpoints
 from loka_stratum.proxy.types import (
     DISCONNECTED,
+    PoolEvent,
+    PoolHealth,
+    Switched,
     UpstreamError,
     UpstreamEvent,
     UpstreamOptions,
@@ -45,32 +47,6 @@ STABLE_AFTER = 60.0
 upstream that accepts the handshake and then drops us is not reconnected in a loop."""
 _MAX_RECONNECT_WAIT = 300.0
 """Longest `client.reconnect` wait we honour: a pool cannot park the proxy for hours."""
-
-
-@dataclass(frozen=True, slots=True)
-class Switched:
-    """A new connection became current: adopt its extranonce, difficulty and latest job."""
-
-    connection: UpstreamConnection
-
-
-PoolEvent: TypeAlias = UpstreamEvent | Switched
-
-
-@dataclass(frozen=True, slots=True)
-class PoolHealth:
-    """The upstream side as health checks and the admin API report it."""
-
-    upstream: str | None
-    """The current upstream's name; None while none is connected."""
-    failovers: int
-    """Times the current upstream became a lower-priority one than the previous."""
-    failbacks: int
-    """Times it became a higher-priority one again."""
-    connections: int
-    """Handshakes completed (reconnects included)."""
-    last_job_age: float | None
-    last_error: str | None
 
 
 class UpstreamPool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from loka_stratum import __version__
 from loka_stratum.protocol import (
@@ -17,6 +17,9 @@ from loka_stratum.protocol import (
     StratumError,
     StratumErrorCode,
 )
+
+if TYPE_CHECKING:
+    from loka_stratum.proxy.upstream import UpstreamConnection
 
 USER_AGENT = f"loka-stratum-proxy/{__version__}"
 DEFAULT_VERSION_MASK = 0x1FFFE000
@@ -99,6 +102,32 @@ UpstreamEvent: TypeAlias = (
 )
 """What an upstream connection reports, in arrival order. `SetExtranonce` applies from
 the next `Notify`; `Reconnect` is reported after the connection has closed itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switched:
+    """A new connection became current: adopt its extranonce, difficulty and latest job."""
+
+    connection: UpstreamConnection
+
+
+PoolEvent: TypeAlias = UpstreamEvent | Switched
+
+
+@dataclass(frozen=True, slots=True)
+class PoolHealth:
+    """The upstream side as health checks and the admin API report it."""
+
+    upstream: str | None
+    """The current upstream's name; None while none is connected."""
+    failovers: int
+    """Times the current upstream became a lower-priority one than the previous."""
+    failbacks: int
+    """Times it became a higher-priority one again."""
+    connections: int
+    """Handshakes completed (reconnects included)."""
+    last_job_age: float | None
+    last_error: str | None
 
 
 class UpstreamError(Exception):
