@@ -339,8 +339,7 @@ async def test_malformed_shares_count_toward_a_ban_but_low_difficulty_does_not()
         bad[3] = "zzzzzzzz"
         for attempt in range(3):
             await miner.send_raw(
-                orjson.dumps({"id": 20 + attempt, "method": "mining.submit", "params": bad})
-                + b"\n"
+                orjson.dumps({"id": 20 + attempt, "method": "mining.submit", "params": bad}) + b"\n"
             )
         assert await miner.closed_by_pool()
     finally:
