@@ -179,3 +179,131 @@ blocks = sa.Table(
     sa.Index(None, "height"),
     sa.CheckConstraint("status IN ('pending', 'confirmed', 'orphaned', 'rejected')", name="status"),
 )
+
+
+class CreditStatus(StrEnum):
+    """A block's credits: immature until the block is buried, void if it is orphaned."""
+
+    IMMATURE = "immature"
+    MATURE = "mature"
+    VOID = "void"
+
+
+class CreditKind(StrEnum):
+    REWARD = "reward"
+    FEE = "fee"
+
+
+class LedgerReason(StrEnum):
+    """Why a balance changed. A balance is the sum of its ledger rows, never a stored total."""
+
+    BLOCK_REWARD = "block_reward"
+    """A confirmed block's credit (reference: the block hash)."""
+    PAYMENT = "payment"
+    """Debited when a payment intent is recorded (reference: the payment id)."""
+    PAYMENT_REFUND = "payment_refund"
+    """A payment proven never sent gives the debit back (reference: the payment id)."""
+    ADJUSTMENT = "adjustment"
+
+
+class PaymentStatus(StrEnum):
+    """pending: intent recorded, send not proven; sent: txid known; confirmed: buried;
+    failed: proven not sent (the debit was refunded)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+AMOUNT = sa.BigInteger
+"""Satoshis: always integers, never floats."""
+
+credits = sa.Table(
+    "credits",
+    metadata,
+    sa.Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    sa.Column("block_hash", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", AMOUNT, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("block_hash", "account", "kind"),
+    sa.Index(None, "account", "status"),
+    sa.CheckConstraint("kind IN ('reward', 'fee')", name="kind"),
+    sa.CheckConstraint("status IN ('immature', 'mature', 'void')", name="status"),
+    sa.CheckConstraint("amount >= 0", name="amount"),
+)
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("amount", AMOUNT, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("reference", sa.String(128), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # One row per (account, reason, reference): replaying a step can never apply it twice.
+    sa.UniqueConstraint("account", "reason", "reference"),
+    sa.Index(None, "account"),
+    sa.CheckConstraint(
+        "reason IN ('block_reward', 'payment', 'payment_refund', 'adjustment')", name="reason"
+    ),
+)
+
+miner_settings = sa.Table(
+    "miner_settings",
+    metadata,
+    sa.Column("account", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("payout_threshold", AMOUNT, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("label", sa.String(64), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("total", AMOUNT, nullable=False),
+    sa.Column("fee", AMOUNT, nullable=True),
+    sa.Column("txid", sa.String(64), nullable=True),
+    sa.Column("confirmations", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Index(None, "status"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'confirmed', 'failed')", name="status"),
+)
+
+payment_outputs = sa.Table(
+    "payment_outputs",
+    metadata,
+    sa.Column("payment_id", sa.String(36), nullable=False),
+    sa.Column("account", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("address", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("amount", AMOUNT, nullable=False),
+    sa.PrimaryKeyConstraint("payment_id", "account"),
+    sa.Index(None, "account"),
+    sa.CheckConstraint("amount > 0", name="amount"),
+)
+
+upstream_share_stats = sa.Table(
+    "upstream_share_stats",
+    metadata,
+    sa.Column("bucket_start", UtcDateTime, nullable=False),
+    sa.Column("upstream", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("account", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("worker", sa.String(NAME_LENGTH), nullable=False),
+    sa.Column("accepted_count", sa.BigInteger, nullable=False),
+    sa.Column("accepted_difficulty", sa.Double, nullable=False),
+    sa.Column("rejected_count", sa.BigInteger, nullable=False),
+    sa.Column("stale_count", sa.BigInteger, nullable=False),
+    sa.Column("unanswered_count", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("bucket_start", "upstream", "account", "worker"),
+    sa.Index(None, "account", "bucket_start"),
+)
