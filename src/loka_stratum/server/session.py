@@ -48,6 +48,7 @@ from loka_stratum.storage.shares import ShareRecord
 if TYPE_CHECKING:
     from loka_stratum.server.context import PoolContext
     from loka_stratum.server.jobs import PreparedJob
+    from loka_stratum.server.policy import SessionPolicy
 
 log = get_logger("loka_stratum.server.session")
 
@@ -57,7 +58,6 @@ class StratumSession(asyncio.Protocol):
         self.context = context
         self.port = port
         self._port_metrics = context.port_metrics(port)
-        self._policy = context.policy
         self._conn = ServerConnection(max_line_length=context.policy.max_line_length)
         self._transport: asyncio.Transport | None = None
         self.peer = "?"
@@ -84,6 +84,12 @@ class StratumSession(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._close_reason: str | None = None
         self._log = log
+
+    @property
+    def _policy(self) -> SessionPolicy:
+        # Read through the context each time: a config reload or a ddos-protection mode
+        # change replaces the policy for sessions already connected.
+        return self.context.policy
 
     # -- asyncio.Protocol -------------------------------------------------
 
