@@ -61,6 +61,19 @@ class Vardiff:
         self.fixed = False
         """A miner-chosen fixed difficulty (``d=`` in the password) turns the controller off."""
 
+    def set_policy(self, policy: VardiffPolicy) -> float | None:
+        """Follow a reloaded policy; return the new difficulty if its bounds moved it.
+
+        The share window keeps running, so a reload does not reset a miner's progress
+        toward its next retarget. A fixed (``d=``) difficulty is bounded too.
+        """
+        self.policy = policy
+        bounded = policy.clamp(self.difficulty)
+        if bounded == self.difficulty:
+            return None
+        self.difficulty = bounded
+        return bounded
+
     def due(self, now: float) -> bool:
         """Whether `poll` could change anything now (a cheap test for per-job checks)."""
         return not self.fixed and now - self._window_start >= self.policy.retarget_interval
