@@ -83,6 +83,23 @@ class PoolContext:
     def network(self) -> Network:
         return self.policy.network
 
+    def update_policy(self, policy: SessionPolicy) -> int:
+        """Apply a reloaded policy to new and connected sessions; returns sessions re-difficultied.
+
+        Sessions read `policy` through the context, so limits and timeouts take effect at
+        once; each session's vardiff follows the new bounds, and a miner whose difficulty
+        fell outside them is sent the bounded one.
+        """
+        self.policy = policy
+        self.bans.duration = policy.ban_duration
+        moved = 0
+        for session in self.sessions:
+            change = session.vardiff.set_policy(policy.vardiff)
+            if change is not None:
+                session._change_difficulty(change)  # the session's own path to the miner
+                moved += 1
+        return moved
+
     def port_metrics(self, port: int) -> PortMetrics:
         return self.metrics.port(port)
 
