@@ -307,3 +307,12 @@ upstream_share_stats = sa.Table(
     sa.PrimaryKeyConstraint("bucket_start", "upstream", "account", "worker"),
     sa.Index(None, "account", "bucket_start"),
 )
+
+pool_state = sa.Table(
+    "pool_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+"""Switches shared by every process and kept across restarts (payments paused, run lease)."""
