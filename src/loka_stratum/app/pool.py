@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loka_stratum.app.reload import apply_policy
 from loka_stratum.bitcoin.address import address_to_script
 from loka_stratum.bitcoin.network import Network, network_by_name
 from loka_stratum.config import Settings
@@ -165,6 +166,12 @@ class PoolApp:
             metrics=self.metrics,
             max_connections=connection_cap(self.settings.server.max_connections),
         )
+
+    def apply_settings(self, settings: Settings) -> None:
+        """A config reload (SIGHUP): new and connected sessions follow the new policy and caps."""
+        self.settings = settings
+        apply_policy(self.context, session_policy(settings, self.network))
+        self.context.max_connections = connection_cap(settings.server.max_connections)
 
     async def start(self) -> None:
         await self.database.migrate()
