@@ -67,7 +67,7 @@ def start(config_path: Path | None, dry_run: bool) -> None:
                 loaded.settings,
                 config_path=loaded.path,
                 env=dict(os.environ),
-                on_reopen=handle.reopen,
+                logs=handle,
             )
         )
         code = _run(runner, uvloop_enabled=loaded.settings.performance.uvloop)
