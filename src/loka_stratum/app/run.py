@@ -1,7 +1,11 @@
-"""Running a pool until a signal: SIGTERM/SIGINT stop it gracefully, SIGHUP re-validates.
+"""Running a pool until a signal, as systemd and logrotate drive it.
 
-The whole stop (sessions closed, blocks submitted, shares flushed) must fit in
-systemd's TimeoutStopSec=30, so it gets a deadline of its own.
+SIGTERM/SIGINT stop it gracefully: the whole stop (sessions closed, blocks
+submitted, shares flushed) must fit in systemd's TimeoutStopSec=30, so it gets
+a deadline of its own. SIGHUP reloads the config (`reload.Reloader`: live keys
+applied, the rest reported as needing a restart, an invalid file rejected).
+SIGUSR1 reopens the log files. Beside the pool run two periodic loggers: the
+"Pool status" line and the `performance` record.
 """
 
 from __future__ import annotations
@@ -11,22 +15,32 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
 from loka_stratum import __version__
 from loka_stratum.api import HealthServer
+from loka_stratum.app.performance import PerformanceReporter
 from loka_stratum.app.pool import PoolApp
+from loka_stratum.app.reload import LogControl, Reloader
 from loka_stratum.app.sources import build_source
 from loka_stratum.app.summary import status_line
-from loka_stratum.config import ConfigError, Settings, load_config
+from loka_stratum.config import Settings
 from loka_stratum.observability.loggers import get_logger
 from loka_stratum.observability.metrics import Metrics
 
 log = get_logger("loka_stratum.app")
 
+
 STOP_DEADLINE = 25.0
 SUMMARY_INTERVAL = 10.0
+
+
+class RunLogs(LogControl, Protocol):
+    """The LoggingHandle as a run uses it: reload (filter, secrets) and reopen."""
+
+    def reopen(self) -> None: ...
 
 
 async def run_pool(
@@ -37,7 +51,11 @@ async def run_pool(
     on_started: Callable[[PoolApp], None] | None = None,
     on_http: Callable[[HealthServer], None] | None = None,
     on_reopen: Callable[[], None] | None = None,
+    logs: RunLogs | None = None,
 ) -> int:
+    """`logs` (the LoggingHandle): a reload changes its filter, SIGUSR1 reopens its files."""
+    if logs is not None:
+        on_reopen = on_reopen or logs.reopen
     metrics = Metrics(CollectorRegistry(), version=__version__, mode="pool")
     app = PoolApp(settings, build_source(settings, metrics), metrics)
     http = settings.http
@@ -52,15 +70,15 @@ async def run_pool(
     if on_http is not None:
         on_http(health)
     try:
-        return await _serve(app, config_path, env, on_started, on_reopen)
+        reloader = Reloader(app, config_path, env or {}, logs)
+        return await _serve(app, reloader, on_started, on_reopen)
     finally:
         await health.stop()  # after the pool: probes answer until its shares are flushed
 
 
 async def _serve(
     app: PoolApp,
-    config_path: Path | None,
-    env: dict[str, str] | None,
+    reloader: Reloader,
     on_started: Callable[[PoolApp], None] | None,
     on_reopen: Callable[[], None] | None = None,
 ) -> int:
@@ -68,14 +86,18 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, _revalidate, config_path, env or {})
+    loop.add_signal_handler(signal.SIGHUP, reloader.reload)
     loop.add_signal_handler(signal.SIGUSR1, _reopen_logs, on_reopen)
     await app.start()
     if on_started is not None:
         on_started(app)
-    summary = loop.create_task(_summaries(app, stop))
+    periodic = [
+        loop.create_task(_summaries(app, stop)),
+        loop.create_task(_performance(PerformanceReporter(app), app, stop)),
+    ]
     await stop.wait()
-    summary.cancel()
+    for task in periodic:
+        task.cancel()
     try:
         await asyncio.wait_for(app.stop(), STOP_DEADLINE)
     except TimeoutError:
@@ -95,18 +117,17 @@ async def _summaries(app: PoolApp, stop: asyncio.Event) -> None:
             log.info("Pool status", summary=status_line(app, time.time()))
 
 
+async def _performance(reporter: PerformanceReporter, app: PoolApp, stop: asyncio.Event) -> None:
+    """One `performance` record per interval; the interval is read each time (reloadable)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), app.settings.performance.report_interval)
+        except TimeoutError:
+            reporter.report()
+
+
 def _reopen_logs(reopen: Callable[[], None] | None) -> None:
     """SIGUSR1 (logrotate's postrotate): new log files at the configured paths."""
     if reopen is not None:
         reopen()
     log.info("Log files reopened")
-
-
-def _revalidate(config_path: Path | None, env: dict[str, str]) -> None:
-    """SIGHUP: check the file now; a restart applies it (live reload is not wired yet)."""
-    try:
-        load_config(config_path, env)
-    except ConfigError as exc:
-        log.error("Configuration rejected", error_type="invalid_config", problems=exc.problems)
-        return
-    log.warning("Configuration valid; restart to apply it", config=str(config_path))
