@@ -7,15 +7,21 @@ and pool settings; ``ShareBatcher`` is the non-blocking share sink in front of
 """
 
 from loka_stratum.storage.batcher import BatcherStats, ShareBatcher, ShareStore
+from loka_stratum.storage.batches import ShareBatch
 from loka_stratum.storage.blocks import Block, BlockRepository, NewBlock
 from loka_stratum.storage.database import Database, migrate, migrate_sync
 from loka_stratum.storage.engine import PoolSettings
 from loka_stratum.storage.pools import NewPool, Pool, PoolRepository
 from loka_stratum.storage.schema import BlockStatus, PoolKind
 from loka_stratum.storage.share_repository import ShareRepository
-from loka_stratum.storage.shares import RejectReason, ShareBatch, ShareRecord, StatsDelta
-from loka_stratum.storage.stats_repository import StatsRepository, WorkerStats
+from loka_stratum.storage.shares import RejectReason, ShareRecord, StatsDelta
+from loka_stratum.storage.stats_repository import (
+    StatsRepository,
+    UpstreamWorkerStats,
+    WorkerStats,
+)
 from loka_stratum.storage.urls import Backend, normalize_url
+from loka_stratum.storage.verdicts import Verdict, VerdictRecord
 from loka_stratum.storage.workers import Worker, WorkerRepository
 
 __all__ = [
@@ -39,6 +45,9 @@ __all__ = [
     "ShareStore",
     "StatsDelta",
     "StatsRepository",
+    "UpstreamWorkerStats",
+    "Verdict",
+    "VerdictRecord",
     "Worker",
     "WorkerRepository",
     "WorkerStats",

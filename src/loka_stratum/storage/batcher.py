@@ -1,8 +1,10 @@
 """The share sink: record shares without waiting, persist them in batches, lose none.
 
-``record()`` appends to a list and returns; a background task cuts the list
-into batches (when ``batch_size`` shares are waiting, or when the oldest has
-waited ``flush_interval`` seconds) and writes each batch in one transaction.
+``record()`` (a share) and ``record_verdict()`` (an upstream's verdict, proxy
+mode) append to a list and return; a background task cuts the lists into
+batches (when ``batch_size`` records are waiting, or when the oldest has waited
+``flush_interval`` seconds) and writes each batch in one transaction. Verdicts
+ride in the same batches as shares, so everything below holds for both.
 
 Order and exactly-once. Batches leave in the order they were cut. When a write
 fails, that batch and every later one go to the on-disk journal (``journal``)
@@ -35,8 +37,10 @@ from typing import Protocol
 
 import structlog
 
+from loka_stratum.storage.batches import ShareBatch
 from loka_stratum.storage.journal import Journal
-from loka_stratum.storage.shares import ShareBatch, ShareRecord
+from loka_stratum.storage.shares import ShareRecord
+from loka_stratum.storage.verdicts import VerdictRecord
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +55,11 @@ class ShareStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BatcherStats:
-    """Figures for metrics, read at scrape time."""
+    """Figures for metrics, read at scrape time.
+
+    The verdict figures default to zero so a pool-mode reader (or a fake) need
+    not name them.
+    """
 
     pending_shares: int
     journal_depth: int
@@ -63,6 +71,19 @@ class BatcherStats:
     replayed: int
     shares_committed: int
     database_up: bool
+    pending_verdicts: int = 0
+    verdicts_committed: int = 0
+
+
+_COUNTERS = (
+    "flushes",
+    "skipped",
+    "failures",
+    "journaled",
+    "replayed",
+    "shares_committed",
+    "verdicts_committed",
+)
 
 
 class ShareBatcher:
@@ -93,6 +114,7 @@ class ShareBatcher:
         self._instance = uuid.uuid4().hex
         self._sequence = 0
         self._pending: list[ShareRecord] = []
+        self._verdicts: list[VerdictRecord] = []
         self._oldest: float | None = None
         self._backlog: deque[ShareBatch] = deque()
         self._wake = asyncio.Event()
@@ -102,19 +124,27 @@ class ShareBatcher:
         self._database_up = True
         self._next_probe = 0.0
         self._last_flush: float | None = None
-        self._counts = dict.fromkeys(
-            ("flushes", "skipped", "failures", "journaled", "replayed", "shares_committed"), 0
-        )
+        self._counts = dict.fromkeys(_COUNTERS, 0)
 
     def record(self, share: ShareRecord) -> None:
         """Queue one share; never blocks, never awaits."""
         if self._stopping:
             raise RuntimeError("ShareBatcher is stopping: record shares before stop()")
         self._pending.append(share)
-        if len(self._pending) == 1:
+        self._queued(len(self._pending) + len(self._verdicts))
+
+    def record_verdict(self, verdict: VerdictRecord) -> None:
+        """Queue one upstream verdict; never blocks, never awaits."""
+        if self._stopping:
+            raise RuntimeError("ShareBatcher is stopping: record verdicts before stop()")
+        self._verdicts.append(verdict)
+        self._queued(len(self._pending) + len(self._verdicts))
+
+    def _queued(self, waiting: int) -> None:
+        if waiting == 1:
             self._oldest = self._clock()
             self._wake.set()
-        elif len(self._pending) >= self._batch_size:
+        elif waiting >= self._batch_size:
             self._wake.set()
 
     async def start(self) -> None:
@@ -133,11 +163,13 @@ class ShareBatcher:
 
     def stats(self) -> BatcherStats:
         in_backlog = sum(len(batch.shares) for batch in self._backlog)
+        verdicts_in_backlog = sum(len(batch.verdicts) for batch in self._backlog)
         return BatcherStats(
             pending_shares=len(self._pending) + in_backlog,
             journal_depth=self._journal.depth,
             last_flush_seconds=self._last_flush,
             database_up=self._database_up,
+            pending_verdicts=len(self._verdicts) + verdicts_in_backlog,
             **self._counts,
         )
 
@@ -159,7 +191,12 @@ class ShareBatcher:
         await self._cycle(final=True)
         if self._backlog:
             lost = sum(len(batch.shares) for batch in self._backlog)
-            log.critical("shares lost at stop: database and journal both failed", shares=lost)
+            verdicts = sum(len(batch.verdicts) for batch in self._backlog)
+            log.critical(
+                "shares lost at stop: database and journal both failed",
+                shares=lost,
+                verdicts=verdicts,
+            )
 
     def _delay(self) -> float | None:
         deadlines = []
@@ -181,16 +218,21 @@ class ShareBatcher:
             self._changed.notify_all()
 
     def _cut_batches(self, now: float, *, final: bool) -> None:
-        while self._pending and (
-            len(self._pending) >= self._batch_size
+        """Shares first, then verdicts fill what room a batch has left."""
+        while (waiting := len(self._pending) + len(self._verdicts)) and (
+            waiting >= self._batch_size
             or final
             or (self._oldest is not None and now - self._oldest >= self._flush_interval)
         ):
             shares = tuple(self._pending[: self._batch_size])
             del self._pending[: self._batch_size]
+            room = self._batch_size - len(shares)
+            verdicts = tuple(self._verdicts[:room])
+            del self._verdicts[:room]
             self._sequence += 1
-            self._backlog.append(ShareBatch(f"{self._instance}:{self._sequence}", shares))
-        if not self._pending:
+            batch_id = f"{self._instance}:{self._sequence}"
+            self._backlog.append(ShareBatch(batch_id, shares, verdicts))
+        if not (self._pending or self._verdicts):
             self._oldest = None
 
     async def _drain_backlog(self) -> None:
@@ -236,6 +278,7 @@ class ShareBatcher:
         self._last_flush = self._clock() - started
         self._counts["flushes" if applied else "skipped"] += 1
         self._counts["shares_committed"] += len(batch.shares) if applied else 0
+        self._counts["verdicts_committed"] += len(batch.verdicts) if applied else 0
         if self._on_flush is not None:
             self._on_flush(self._last_flush, len(batch.shares))
         return True

@@ -1,4 +1,4 @@
-"""The on-disk spill for share batches the database could not take.
+"""The on-disk spill for share batches (shares and verdicts) the database could not take.
 
 One file per batch, not one append-only log. A batch file is written under a
 temporary name, fsynced, renamed into place and the directory fsynced: a crash
@@ -25,37 +25,67 @@ from pathlib import Path
 import orjson
 import structlog
 
-from loka_stratum.storage.shares import ShareBatch, ShareRecord
+from loka_stratum.storage.batches import ShareBatch
+from loka_stratum.storage.shares import ShareRecord
+from loka_stratum.storage.verdicts import Verdict, VerdictRecord
 
-FORMAT_VERSION = 1
+SHARES_FORMAT = 1
+"""Shares only: the format every batch was written in before verdicts existed."""
+VERDICTS_FORMAT = 2
+"""Shares and upstream verdicts."""
 _SUFFIX = ".batch.json"
 _TEMP_SUFFIX = ".tmp"
 _CORRUPT_SUFFIX = ".corrupt"
 
-_FIELDS = tuple(field.name for field in fields(ShareRecord))
+_SHARE_FIELDS = tuple(field.name for field in fields(ShareRecord))
+_VERDICT_FIELDS = tuple(field.name for field in fields(VerdictRecord))
 
 log = structlog.get_logger(__name__)
 
 
 def encode(batch: ShareBatch) -> bytes:
-    """A batch as JSON: shares as positional arrays in ``ShareRecord`` field order."""
-    rows = [[getattr(share, name) for name in _FIELDS] for share in batch.shares]
-    return orjson.dumps({"format": FORMAT_VERSION, "batch_id": batch.batch_id, "shares": rows})
+    """A batch as JSON: records as positional arrays in their dataclass field order.
+
+    A batch without verdicts is written in format 1, byte for byte as before
+    verdicts existed, so a pool-mode journal stays readable by an older build.
+    A batch with verdicts is format 2, which an older build quarantines (the
+    file is kept for the operator) rather than replays without its verdicts.
+    """
+    document: dict[str, object] = {
+        "format": VERDICTS_FORMAT if batch.verdicts else SHARES_FORMAT,
+        "batch_id": batch.batch_id,
+        "shares": [[getattr(share, name) for name in _SHARE_FIELDS] for share in batch.shares],
+    }
+    if batch.verdicts:
+        document["verdicts"] = [
+            [getattr(verdict, name) for name in _VERDICT_FIELDS] for verdict in batch.verdicts
+        ]
+    return orjson.dumps(document)
 
 
 def decode(data: bytes) -> ShareBatch:
-    """Inverse of ``encode``; raises ``ValueError`` for anything else."""
+    """Inverse of ``encode`` (formats 1 and 2); raises ``ValueError`` for anything else."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
-        raise ValueError("not a share batch journal file of format 1")
+    version = document.get("format") if isinstance(document, dict) else None
+    if type(version) is not int or version not in (SHARES_FORMAT, VERDICTS_FORMAT):
+        raise ValueError("not a share batch journal file of format 1 or 2")
+    if (version == VERDICTS_FORMAT) != ("verdicts" in document):
+        raise ValueError(f"malformed share batch: verdicts do not match format {version}")
     try:
         shares = tuple(ShareRecord(*row) for row in document["shares"])
-        return ShareBatch(str(document["batch_id"]), shares)
+        verdicts = tuple(_verdict(*row) for row in document.get("verdicts", ()))
+        return ShareBatch(str(document["batch_id"]), shares, verdicts)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed share batch: {exc}") from exc
+
+
+def _verdict(
+    upstream: str, account: str, worker: str, created_at: float, verdict: str, difficulty: float
+) -> VerdictRecord:
+    return VerdictRecord(upstream, account, worker, created_at, Verdict(verdict), difficulty)
 
 
 class Journal:

@@ -3,8 +3,11 @@
 ``write_batch`` runs one transaction: claim the batch id in ``share_batches``
 (``ON CONFLICT DO NOTHING``; no row claimed means the batch was applied before,
 so nothing else is written), insert the accepted shares (``ON CONFLICT DO
-NOTHING`` on ``share_id``), add the per-minute tallies to ``share_stats`` and
-widen each worker's seen span. Claiming the id first also serialises two
+NOTHING`` on ``share_id``), add the per-minute tallies to ``share_stats``,
+widen each worker's seen span, and add the upstream verdicts' tallies to
+``upstream_share_stats``. Verdicts have no row of their own to deduplicate by:
+the claimed batch id is the only thing that keeps a replay from counting them
+twice, which is why they ride in the same batch as shares. Claiming the id first also serialises two
 concurrent replays of one batch on the id's unique index: the second waits for
 the first to commit and then finds the id taken.
 """
@@ -14,10 +17,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loka_stratum.storage.batches import ShareBatch
 from loka_stratum.storage.engine import HealthProbe
 from loka_stratum.storage.schema import share_batches, shares
-from loka_stratum.storage.shares import ShareBatch, ShareRecord, StatsDelta, aggregate, workers_seen
-from loka_stratum.storage.upserts import STATS_SUMS, add_stats, insert_for, see_workers, utc
+from loka_stratum.storage.shares import ShareRecord, StatsDelta, aggregate, workers_seen
+from loka_stratum.storage.upserts import (
+    STATS_SUMS,
+    UPSTREAM_SUMS,
+    add_stats,
+    add_upstream_stats,
+    insert_for,
+    see_workers,
+    utc,
+)
+from loka_stratum.storage.verdicts import UpstreamDelta, fold_verdicts
 
 
 class ShareRepository:
@@ -32,24 +45,12 @@ class ShareRepository:
         async with self._engine.begin() as connection:
             if not await _claim(connection, batch):
                 return False
-            accepted = batch.accepted
-            if accepted:
-                await _SHARE_WRITERS[connection.dialect.name](connection, accepted)
-            deltas = aggregate(batch.shares)
-            await connection.execute(add_stats(connection), [_stats_row(d) for d in deltas])
-            seen = workers_seen(batch.shares)
-            await connection.execute(
-                see_workers(connection),
-                [
-                    {
-                        "account": w.account,
-                        "name": w.name,
-                        "first_seen": utc(w.first_seen),
-                        "last_seen": utc(w.last_seen),
-                    }
-                    for w in seen
-                ],
-            )
+            if batch.shares:
+                await _write_shares(connection, batch)
+            if batch.verdicts:
+                deltas = fold_verdicts(batch.verdicts)
+                rows = [_upstream_row(delta) for delta in deltas]
+                await connection.execute(add_upstream_stats(connection), rows)
         return True
 
     async def shares_since(
@@ -84,6 +85,24 @@ async def _claim(connection: AsyncConnection, batch: ShareBatch) -> bool:
         .on_conflict_do_nothing(index_elements=["batch_id"])
     )
     return (await connection.execute(statement)).rowcount == 1
+
+
+async def _write_shares(connection: AsyncConnection, batch: ShareBatch) -> None:
+    accepted = batch.accepted
+    if accepted:
+        await _SHARE_WRITERS[connection.dialect.name](connection, accepted)
+    deltas = aggregate(batch.shares)
+    await connection.execute(add_stats(connection), [_stats_row(d) for d in deltas])
+    seen = [
+        {
+            "account": w.account,
+            "name": w.name,
+            "first_seen": utc(w.first_seen),
+            "last_seen": utc(w.last_seen),
+        }
+        for w in workers_seen(batch.shares)
+    ]
+    await connection.execute(see_workers(connection), seen)
 
 
 async def _insert_executemany(connection: AsyncConnection, accepted: list[ShareRecord]) -> None:
@@ -159,4 +178,15 @@ def _share_record(row: sa.RowMapping) -> ShareRecord:
 def _stats_row(delta: StatsDelta) -> dict[str, object]:
     row: dict[str, object] = {name: getattr(delta, name) for name in STATS_SUMS}
     row.update(bucket_start=utc(delta.bucket_start), account=delta.account, worker=delta.worker)
+    return row
+
+
+def _upstream_row(delta: UpstreamDelta) -> dict[str, object]:
+    row: dict[str, object] = {name: getattr(delta, name) for name in UPSTREAM_SUMS}
+    row.update(
+        bucket_start=utc(delta.bucket_start),
+        upstream=delta.upstream,
+        account=delta.account,
+        worker=delta.worker,
+    )
     return row

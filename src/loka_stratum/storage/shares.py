@@ -1,8 +1,9 @@
 """Share records as storage sees them, batches of them, and their per-minute tallies.
 
-Pure values and functions: no I/O, no clock. The batcher builds a ``ShareBatch``;
-the repository writes its accepted shares one by one and its ``StatsDelta`` rows
-as increments (see ``schema`` for why the two are split).
+Pure values and functions: no I/O, no clock. The batcher gathers records into a
+``ShareBatch`` (``batches``); the repository writes its accepted shares one by
+one and its ``StatsDelta`` rows as increments (see ``schema`` for why the two
+are split).
 """
 
 from __future__ import annotations
@@ -70,18 +71,6 @@ class ShareRecord:
             raise ValueError("a share is accepted xor has a reject reason")
         if self.is_block and not self.accepted:
             raise ValueError("a rejected share cannot be a block")
-
-
-@dataclass(frozen=True, slots=True)
-class ShareBatch:
-    """Shares written together, exactly once, under one ``batch_id``."""
-
-    batch_id: str
-    shares: tuple[ShareRecord, ...]
-
-    @property
-    def accepted(self) -> list[ShareRecord]:
-        return [share for share in self.shares if share.accepted]
 
 
 @dataclass(frozen=True, slots=True)

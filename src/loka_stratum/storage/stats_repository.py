@@ -1,4 +1,5 @@
-"""Per-worker share statistics read from the per-minute ``share_stats`` rows.
+"""Per-worker share statistics read from the per-minute ``share_stats`` rows, and
+per-upstream verdict statistics (proxy mode) from ``upstream_share_stats``.
 
 Windows are whole minutes: a row belongs to a window when its bucket starts
 inside it, so callers asking for "the last 10 minutes" get the ten buckets
@@ -8,13 +9,14 @@ starting in that range, including the current, partly filled one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loka_stratum.storage.schema import share_stats
+from loka_stratum.storage.schema import share_stats, upstream_share_stats
 from loka_stratum.storage.shares import StatsDelta
-from loka_stratum.storage.upserts import STATS_SUMS, utc
+from loka_stratum.storage.upserts import STATS_SUMS, UPSTREAM_SUMS, utc
 
 HASHES_PER_DIFFICULTY_1 = 2**32
 
@@ -36,6 +38,30 @@ class WorkerStats:
     def hashrate(self, window_seconds: float) -> float:
         """Average hashes per second implied by the accepted difficulty over the window."""
         return self.accepted_difficulty * HASHES_PER_DIFFICULTY_1 / window_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamWorkerStats:
+    """One worker's verdicts from one upstream over a window.
+
+    ``rejected_count`` includes ``stale_count``; ``unanswered_count`` (timeouts,
+    lost connections) is neither accepted nor rejected, so the shares forwarded
+    are ``accepted_count + rejected_count + unanswered_count``.
+    """
+
+    upstream: str
+    account: str
+    worker: str
+    accepted_count: int
+    accepted_difficulty: float
+    rejected_count: int
+    stale_count: int
+    unanswered_count: int
+
+    @property
+    def forwarded_count(self) -> int:
+        """Shares sent to the upstream in the window, whatever became of them."""
+        return self.accepted_count + self.rejected_count + self.unanswered_count
 
 
 class StatsRepository:
@@ -61,6 +87,39 @@ class StatsRepository:
                 worker=row["worker"],
                 accepted_difficulty=float(row["accepted_difficulty"]),
                 **{name: int(row[name]) for name in STATS_SUMS if name.endswith("_count")},
+            )
+            for row in rows
+        ]
+
+    async def upstream_stats(
+        self,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        upstream: str | None = None,
+        account: str | None = None,
+    ) -> list[UpstreamWorkerStats]:
+        """Totals per (upstream, account, worker) for buckets starting in [since, until)."""
+        table = upstream_share_stats
+        keys = (table.c.upstream, table.c.account, table.c.worker)
+        sums = [sa.func.sum(table.c[name]).label(name) for name in UPSTREAM_SUMS]
+        query = sa.select(*keys, *sums).where(table.c.bucket_start >= since)
+        if until is not None:
+            query = query.where(table.c.bucket_start < until)
+        if upstream is not None:
+            query = query.where(table.c.upstream == upstream)
+        if account is not None:
+            query = query.where(table.c.account == account)
+        query = query.group_by(*keys).order_by(*keys)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            UpstreamWorkerStats(
+                upstream=row["upstream"],
+                account=row["account"],
+                worker=row["worker"],
+                accepted_difficulty=float(row["accepted_difficulty"]),
+                **{name: int(row[name]) for name in UPSTREAM_SUMS if name.endswith("_count")},
             )
             for row in rows
         ]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loka_stratum.storage.schema import share_stats, workers
+from loka_stratum.storage.schema import share_stats, upstream_share_stats, workers
 
 _INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert,
@@ -31,6 +31,14 @@ STATS_SUMS = (
     "low_difficulty_count",
     "other_rejected_count",
 )
+UPSTREAM_KEY = ("bucket_start", "upstream", "account", "worker")
+UPSTREAM_SUMS = (
+    "accepted_count",
+    "accepted_difficulty",
+    "rejected_count",
+    "stale_count",
+    "unanswered_count",
+)
 
 
 def utc(timestamp: float) -> datetime:
@@ -45,10 +53,21 @@ def insert_for(connection: AsyncConnection, table: sa.Table) -> postgresql.Inser
 
 def add_stats(connection: AsyncConnection) -> sa.Insert:
     """Add a delta to a ``share_stats`` row, creating the row when absent."""
-    statement = insert_for(connection, share_stats)
+    return _add_to(connection, share_stats, STATS_KEY, STATS_SUMS)
+
+
+def add_upstream_stats(connection: AsyncConnection) -> sa.Insert:
+    """Add a delta to an ``upstream_share_stats`` row, creating the row when absent."""
+    return _add_to(connection, upstream_share_stats, UPSTREAM_KEY, UPSTREAM_SUMS)
+
+
+def _add_to(
+    connection: AsyncConnection, table: sa.Table, key: tuple[str, ...], sums: tuple[str, ...]
+) -> sa.Insert:
+    statement = insert_for(connection, table)
     return statement.on_conflict_do_update(
-        index_elements=list(STATS_KEY),
-        set_={name: share_stats.c[name] + statement.excluded[name] for name in STATS_SUMS},
+        index_elements=list(key),
+        set_={name: table.c[name] + statement.excluded[name] for name in sums},
     )
 
 
