@@ -73,11 +73,15 @@ class PoolRepository:
             )
         return None if row is None else _pool(row)
 
-    async def list(self, *, enabled_only: bool = False) -> builtins.list[Pool]:
-        """Pools in failover order: priority, then name."""
+    async def list(
+        self, *, enabled_only: bool = False, kind: PoolKind | None = None
+    ) -> builtins.list[Pool]:
+        """Pools in failover order: priority, then name; only those of `kind` if given."""
         query = sa.select(pools).order_by(pools.c.priority, pools.c.name)
         if enabled_only:
             query = query.where(pools.c.enabled.is_(True))
+        if kind is not None:
+            query = query.where(pools.c.kind == kind.value)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [_pool(row) for row in rows]
