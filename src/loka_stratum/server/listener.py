@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import resource
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from loka_stratum.observability.loggers import get_logger
 from loka_stratum.server.context import PoolContext
+from loka_stratum.server.registry import ServerContext
 from loka_stratum.server.session import StratumSession
 from loka_stratum.sources.base import WorkSource
 
@@ -23,11 +24,22 @@ FD_RESERVE = 64
 """Descriptors kept for the database, HTTP, logs and the work source."""
 
 
+SessionFactory = Callable[[int, float], asyncio.Protocol]
+"""(bound port, start difficulty) -> a new connection's protocol."""
+
+
 @dataclass(frozen=True, slots=True)
 class PortSpec:
     port: int
     start_difficulty: float
     name: str = ""
+
+
+def _pool_sessions(context: PoolContext) -> SessionFactory:
+    def create(port: int, difficulty: float) -> asyncio.Protocol:
+        return StratumSession(context, port, difficulty)
+
+    return create
 
 
 def connection_cap(configured: int) -> int:
@@ -41,15 +53,23 @@ def connection_cap(configured: int) -> int:
 class StratumServer:
     def __init__(
         self,
-        context: PoolContext,
-        source: WorkSource,
+        context: ServerContext,
+        source: WorkSource | None,
         *,
         host: str,
         ports: Sequence[PortSpec],
         ipv6: bool = False,
+        session_factory: SessionFactory | None = None,
     ) -> None:
+        """`source`: the template pump's (pool mode, with a `PoolContext`); None when
+        something else feeds the sessions work (proxy mode), with `session_factory`."""
         self.context = context
         self.source = source
+        if session_factory is None:
+            if not isinstance(context, PoolContext):
+                raise TypeError("a session_factory is needed without a PoolContext")
+            session_factory = _pool_sessions(context)
+        self._session_factory = session_factory
         self.host = host
         self.ports = list(ports)
         self.ipv6 = ipv6
@@ -64,8 +84,8 @@ class StratumServer:
         for spec in self.ports:
             for host in self._hosts():
                 server = await loop.create_server(
-                    lambda spec=spec: StratumSession(
-                        self.context, self._port_of(spec), spec.start_difficulty
+                    lambda spec=spec: self._session_factory(
+                        self._port_of(spec), spec.start_difficulty
                     ),
                     host=host,
                     port=self.bound.get(spec.port, spec.port),
@@ -78,7 +98,8 @@ class StratumServer:
                 self.bound.setdefault(spec.port, bound)
                 self.context.port_metrics(bound)  # the port's series exist, at 0, from boot
                 log.info("Listening", host=host, port=bound, start_difficulty=spec.start_difficulty)
-        self._pump = loop.create_task(self._pump_templates(), name="template-pump")
+        if self.source is not None:
+            self._pump = loop.create_task(self._pump_templates(), name="template-pump")
 
     def _hosts(self) -> list[str]:
         hosts = [self.host]
@@ -90,6 +111,8 @@ class StratumServer:
         return self.bound.get(spec.port, spec.port)
 
     async def _pump_templates(self) -> None:
+        assert self.source is not None
+        assert isinstance(self.context, PoolContext)
         async for update in self.source.templates():
             self.context.broadcast(update)
             self.first_template.set()
