@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from loka_stratum import __version__
 from loka_stratum.api import HealthServer
+from loka_stratum.api.public import PublicApiServer
 from loka_stratum.app.performance import PerformanceReporter
 from loka_stratum.app.pool import PoolApp
 from loka_stratum.app.reload import LogControl, Reloader
@@ -69,10 +70,23 @@ async def run_pool(
         return 1
     if on_http is not None:
         on_http(health)
+    public = None
+    if http.api_enabled:
+        public = PublicApiServer(
+            app, metrics, host=http.api_host, port=http.api_port, version=__version__
+        )
+        try:
+            await public.start()
+        except OSError as exc:
+            log.error("Cannot serve the public API", error_type="bind_failed", error=str(exc))
+            await health.stop()
+            return 1
     try:
         reloader = Reloader(app, config_path, env or {}, logs)
         return await _serve(app, reloader, on_started, on_reopen)
     finally:
+        if public is not None:
+            await public.stop()
         await health.stop()  # after the pool: probes answer until its shares are flushed
 
 
