@@ -8,10 +8,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from loka_stratum.mining.validator import RejectReason
 from loka_stratum.observability.exposition import CONTENT_TYPE, render
 from loka_stratum.observability.live import DbPoolStats, LiveStats, RateWindow
-from loka_stratum.observability.metric_labels import REJECT_REASONS
+from loka_stratum.observability.metric_labels import REJECT_REASONS, reject_code
 from loka_stratum.observability.metrics import Metrics
+from loka_stratum.protocol import StratumErrorCode
 
 
 class FakeClock:
@@ -62,29 +64,30 @@ def test_share_verdicts_per_port() -> None:
     assert value(registry, "loka_stratum_shares_submitted_total", port="3333") == 4
     assert value(registry, "loka_stratum_shares_accepted_total", port="3333") == 2
     assert value(registry, "loka_stratum_share_difficulty_total", port="3333") == 3072
-    for reason, count in [("stale", 1), ("low-difficulty", 1), ("duplicate", 0)]:
-        assert (
-            value(registry, "loka_stratum_shares_rejected_total", port="3333", reason=reason)
-            == count
-        )
+    for reason, code, count in [
+        ("stale", "21", 1),
+        ("low-difficulty", "23", 1),
+        ("duplicate", "22", 0),
+    ]:
+        labels = {"port": "3333", "reason": reason, "code": code}
+        assert value(registry, "loka_stratum_shares_rejected_total", **labels) == count
 
 
 def test_unknown_reject_reason_is_counted_as_other() -> None:
     metrics, registry = build()
     metrics.port(3334).share_rejected("made-up")
-    assert value(registry, "loka_stratum_shares_rejected_total", port="3334", reason="other") == 1
-    assert (
-        value(registry, "loka_stratum_shares_rejected_total", port="3334", reason="made-up") is None
-    )
+    other = {"port": "3334", "reason": "other", "code": "20"}
+    assert value(registry, "loka_stratum_shares_rejected_total", **other) == 1
+    made_up = {**other, "reason": "made-up"}
+    assert value(registry, "loka_stratum_shares_rejected_total", **made_up) is None
 
 
 def test_port_children_are_bound_once_with_every_reason_at_zero() -> None:
     metrics, registry = build()
     assert metrics.port(3333) is metrics.port(3333)
     for reason in REJECT_REASONS:
-        assert (
-            value(registry, "loka_stratum_shares_rejected_total", port="3333", reason=reason) == 0
-        )
+        labels = {"port": "3333", "reason": reason, "code": reject_code(reason)}
+        assert value(registry, "loka_stratum_shares_rejected_total", **labels) == 0
     assert value(registry, "loka_stratum_connections_total", port="3333") == 0
 
 
@@ -153,6 +156,7 @@ def test_work_source_upstream_database_bans() -> None:
     upstream.share_accepted()
     upstream.share_rejected("duplicate")
     upstream.share_rejected("weird")
+    upstream.verdict_seconds(0.04)
     metrics.upstream_failover()
     metrics.db_flush(250, 0.02)
     metrics.rate_limited("connection")
@@ -166,6 +170,7 @@ def test_work_source_upstream_database_bans() -> None:
             value(registry, "loka_stratum_upstream_shares_rejected_total", **labels, reason=reason)
             == 1
         )
+    assert value(registry, "loka_stratum_upstream_submit_seconds_count", **labels) == 1
     assert value(registry, "loka_stratum_upstream_failovers_total") == 1
     assert value(registry, "loka_stratum_db_shares_flushed_total") == 250
     assert value(registry, "loka_stratum_db_flush_seconds_count") == 1
@@ -295,3 +300,12 @@ def test_hot_path_counters_are_exported_under_the_standard_names() -> None:
     assert value(registry, "loka_stratum_submit_seconds_bucket", le="+Inf") == 3
     assert value(registry, "loka_stratum_submit_seconds_count") == 3
     assert value(registry, "loka_stratum_submit_seconds_sum") == pytest.approx(5.00031)
+
+
+def test_reject_codes_are_what_the_validator_answers() -> None:
+    """The `code` label says what the miner was told, for every reason the validator has."""
+    for reason in RejectReason:
+        assert reject_code(reason.label) == str(int(reason.code))
+    assert reject_code("unauthorized") == str(int(StratumErrorCode.UNAUTHORIZED))
+    assert reject_code("not-subscribed") == str(int(StratumErrorCode.NOT_SUBSCRIBED))
+    assert reject_code("other") == str(int(StratumErrorCode.OTHER))

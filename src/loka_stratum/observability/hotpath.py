@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
-from loka_stratum.observability.metric_labels import OTHER, REJECT_REASONS
+from loka_stratum.observability.metric_labels import OTHER, REJECT_REASONS, reject_code
 
 _P = "loka_stratum_"
 
@@ -105,7 +105,11 @@ class HotPathCollector:
         connections = counter("connections", "Miner connections accepted.", ["port"])
         submitted = counter("shares_submitted", "mining.submit received.", ["port"])
         accepted = counter("shares_accepted", "Shares accepted.", ["port"])
-        rejected = counter("shares_rejected", "Shares rejected.", ["port", "reason"])
+        rejected = counter(
+            "shares_rejected",
+            "Shares rejected, by reason and Stratum code.",
+            ["port", "reason", "code"],
+        )
         difficulty = counter(
             "share_difficulty", "Sum of accepted share difficulty; x 2^32 = hashes.", ["port"]
         )
@@ -116,6 +120,6 @@ class HotPathCollector:
             accepted.add_metric([label], port.accepted)
             difficulty.add_metric([label], port.difficulty)
             for reason, count in port.rejected.items():
-                rejected.add_metric([label, reason], count)
+                rejected.add_metric([label, reason, reject_code(reason)], count)
         latency = self._submit.family("Time to handle one mining.submit.")
         return [connections, submitted, accepted, rejected, difficulty, latency]

@@ -27,6 +27,21 @@ REJECT_REASONS: Final = (
     OTHER,
 )
 """Share rejects; the first nine are `mining.RejectReason.label` values."""
+REJECT_CODES: Final = {
+    "stale": "21",
+    "job-not-found": "21",
+    "duplicate": "22",
+    "low-difficulty": "23",
+    "unauthorized": "24",
+    "not-subscribed": "25",
+}
+"""The Stratum error code each reject reason answers with; every other reason is 20."""
+
+
+def reject_code(reason: str) -> str:
+    """The `code` label of a reject reason: what the miner was told (20-25)."""
+    return REJECT_CODES.get(reason, "20")
+
 
 CLOSE_REASONS: Final = (
     "client-closed",

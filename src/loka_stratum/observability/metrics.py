@@ -99,6 +99,12 @@ class Metrics:
             "upstream",
             "reason",
         )
+        self.upstream_submit_seconds = histogram(
+            "upstream_submit_seconds",
+            "Forwarded share to the upstream's verdict (the upstream's RPC latency).",
+            lb.RPC_BUCKETS,
+            "upstream",
+        )
         self.upstream_failovers = counter("upstream_failovers", "Switches to another upstream.")
         self.db_flush_seconds = histogram(
             "db_flush_seconds", "Share batch flush latency.", lb.DB_FLUSH_BUCKETS

@@ -24,11 +24,12 @@ if TYPE_CHECKING:
 class UpstreamMetrics:
     """Counters of one upstream pool (proxy mode): what we forwarded and its verdicts."""
 
-    __slots__ = ("_accepted", "_forwarded", "_rejected")
+    __slots__ = ("_accepted", "_forwarded", "_latency", "_rejected")
 
     def __init__(self, metrics: Metrics, upstream: str) -> None:
         self._forwarded = metrics.upstream_shares_forwarded.labels(upstream)
         self._accepted = metrics.upstream_shares_accepted.labels(upstream)
+        self._latency = metrics.upstream_submit_seconds.labels(upstream)
         self._rejected: dict[str, Counter] = {
             reason: metrics.upstream_shares_rejected.labels(upstream, reason)
             for reason in UPSTREAM_REJECT_REASONS
@@ -36,6 +37,10 @@ class UpstreamMetrics:
 
     def share_forwarded(self) -> None:
         self._forwarded.inc()
+
+    def verdict_seconds(self, seconds: float) -> None:
+        """Time from forwarding a share to the upstream's answer (accepted or rejected)."""
+        self._latency.observe(seconds)
 
     def share_accepted(self) -> None:
         self._accepted.inc()
