@@ -29,6 +29,18 @@ class NewPool:
     enabled: bool = True
 
 
+def column_problems(pool: NewPool) -> builtins.list[str]:
+    """Fields too long for their columns (PostgreSQL refuses them, SQLite would not)."""
+    problems = []
+    for field in ("name", "url", "username", "password"):
+        value = getattr(pool, field)
+        column_type = pools.c[field].type
+        limit = column_type.length if isinstance(column_type, sa.String) else None
+        if value is not None and limit is not None and len(value) > limit:
+            problems.append(f"{field}: longer than {limit} characters")
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class Pool:
     id: int
