@@ -13,12 +13,20 @@ import click
 
 from loka_stratum.cli.config_cmd import config
 from loka_stratum.cli.db_cmd import db
+from loka_stratum.cli.pools_cmd import pools
 from loka_stratum.cli.root import root
 from loka_stratum.cli.start_cmd import start
 from loka_stratum.cli.status_cmd import status
 from loka_stratum.client.command import client_command
 
-COMMANDS: Final[tuple[click.Command, ...]] = (config, start, status, db, client_command)
+COMMANDS: Final[tuple[click.Command, ...]] = (
+    config,
+    start,
+    status,
+    db,
+    pools,
+    client_command,
+)
 
 for _command in COMMANDS:
     root.add_command(_command)
