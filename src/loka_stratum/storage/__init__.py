@@ -11,9 +11,17 @@ from loka_stratum.storage.batches import ShareBatch
 from loka_stratum.storage.blocks import Block, BlockRepository, NewBlock
 from loka_stratum.storage.database import Database, migrate, migrate_sync
 from loka_stratum.storage.engine import PoolSettings
+from loka_stratum.storage.ledger import (
+    BlockCredit,
+    DueBalance,
+    LedgerEntry,
+    LedgerRepository,
+    NewCredit,
+)
 from loka_stratum.storage.pools import NewPool, Pool, PoolRepository
 from loka_stratum.storage.schema import BlockStatus, PoolKind
 from loka_stratum.storage.share_repository import ShareRepository
+from loka_stratum.storage.share_window import ShareWindowRepository, WindowShare
 from loka_stratum.storage.shares import RejectReason, ShareRecord, StatsDelta
 from loka_stratum.storage.stats_repository import (
     StatsRepository,
@@ -28,10 +36,15 @@ __all__ = [
     "Backend",
     "BatcherStats",
     "Block",
+    "BlockCredit",
     "BlockRepository",
     "BlockStatus",
     "Database",
+    "DueBalance",
+    "LedgerEntry",
+    "LedgerRepository",
     "NewBlock",
+    "NewCredit",
     "NewPool",
     "Pool",
     "PoolKind",
@@ -43,11 +56,13 @@ __all__ = [
     "ShareRecord",
     "ShareRepository",
     "ShareStore",
+    "ShareWindowRepository",
     "StatsDelta",
     "StatsRepository",
     "UpstreamWorkerStats",
     "Verdict",
     "VerdictRecord",
+    "WindowShare",
     "Worker",
     "WorkerRepository",
     "WorkerStats",
