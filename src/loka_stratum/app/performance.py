@@ -120,6 +120,12 @@ class _Batcher(Protocol):
     def stats(self) -> BatcherStats: ...
 
 
+class Resources(Protocol):
+    def memory_rss(self) -> int: ...
+
+    def cpu_usage(self) -> float: ...
+
+
 class PerformanceSubject(Protocol):
     """What the report reads from the running app."""
 
@@ -143,11 +149,11 @@ class PerformanceReporter:
         self,
         app: PerformanceSubject,
         *,
-        resources: ProcessResources | None = None,
+        resources: Resources | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
-        self._resources = resources or ProcessResources()
+        self._resources: Resources = resources or ProcessResources()
         self._monotonic = monotonic
         self._last = self.sample()
 
