@@ -3,6 +3,7 @@
     async with FakeBitcoind(zmq=True) as node:
         node.url, node.auth, node.zmq_endpoint        # what a BitcoindSource needs
         node.chain.add_transaction(); await node.mine_block()   # mempool, another miner
+        node.chain.invalidate_tip()                              # a reorg (getblockheader: -1)
         node.force_verdict("inconclusive"); node.fail("getbestblockhash", -1, "boom")
         node.answer("getbestblockhash", 42)                      # a malformed reply
         node.warmup = True; node.ibd = True; node.zmq_muted = True
@@ -191,6 +192,7 @@ class FakeBitcoind:
         handlers: dict[str, Callable[[list[Any]], Any]] = {
             "getblockchaininfo": self._getblockchaininfo,
             "getbestblockhash": lambda _: self.chain.tip[::-1].hex(),
+            "getblockheader": self._getblockheader,
             "getblocktemplate": self._getblocktemplate,
             "getzmqnotifications": self._getzmqnotifications,
         }
@@ -210,6 +212,20 @@ class FakeBitcoind:
             "initialblockdownload": self.ibd,
             "pruned": False,
             "warnings": [],
+        }
+
+    def _getblockheader(self, params: list[Any]) -> dict[str, Any]:
+        """The fields block maturity reads; -5 for a hash the chain never stored."""
+        try:
+            block_hash = bytes.fromhex(params[0])[::-1]
+            block = self.chain.blocks[block_hash]
+        except (IndexError, TypeError, ValueError, KeyError):
+            raise FakeRpcError(-5, "Block not found") from None
+        return {
+            "hash": params[0],
+            "confirmations": self.chain.confirmations(block_hash),
+            "height": block.height,
+            "time": block.time,
         }
 
     def _getblocktemplate(self, params: list[Any]) -> dict[str, Any]:

@@ -214,6 +214,25 @@ class FakeChain:
             self.mempool.pop(tx.txid(), None)
         return None
 
+    def confirmations(self, block_hash: bytes) -> int:
+        """getblockheader's ``confirmations``: depth on the main chain, -1 on a side branch.
+
+        Raises KeyError for a block the chain has never stored (RPC error -5).
+        """
+        height = self.blocks[block_hash].height
+        cursor: bytes | None = self.tip
+        while cursor is not None and self.blocks[cursor].height > height:
+            cursor = self.blocks[cursor].prev
+        return self.height - height + 1 if cursor == block_hash else -1
+
+    def invalidate_tip(self) -> bytes:
+        """``invalidateblock <tip>``: the tip's parent becomes the tip; returns the old tip."""
+        dropped = self.tip
+        prev = self.blocks[dropped].prev
+        assert prev is not None, "cannot invalidate the oldest block"
+        self.tip = prev
+        return dropped
+
     def _check_block(self, block: Block, block_hash: bytes) -> str | None:
         if hash_to_int(block_hash) > bits_to_target(block.header.bits):
             return "high-hash"

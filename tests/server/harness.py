@@ -47,6 +47,7 @@ class ScriptedSource:
         self._queue: asyncio.Queue[TemplateUpdate] = asyncio.Queue()
         self.blocks: list[bytes] = []
         self.block_submitted = asyncio.Event()
+        self.depths: dict[bytes, int] = {}
 
     @property
     def network(self) -> Network:
@@ -72,6 +73,10 @@ class ScriptedSource:
 
     def health(self) -> SourceHealth:
         return SourceHealth(SourceState.HEALTHY)
+
+    async def confirmations(self, block_hash: bytes) -> int | None:
+        """Depths the test sets in ``depths``; None (no answer) for any other block."""
+        return self.depths.get(block_hash)
 
 
 @dataclass

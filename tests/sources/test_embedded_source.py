@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from loka_stratum.bitcoin.network import REGTEST
-from loka_stratum.sources.base import SourceState, TemplateUpdate, WorkSource
+from loka_stratum.sources.base import NOT_IN_BEST_CHAIN, SourceState, TemplateUpdate, WorkSource
 from loka_stratum.sources.embedded import DEFAULT_NETWORK_DIFFICULTY, EmbeddedSource
 from loka_stratum.sources.embedded_chain import (
     DEFAULT_TEST_MINER_HASHRATE,
@@ -90,7 +90,7 @@ async def test_accepted_block_publishes_a_new_block_template_at_once() -> None:
         assert update.template.prev_hash == result.block_hash
         assert source.best_height == 1
         assert source.block_hash_at(1) == result.block_hash
-        assert source.confirmations(result.block_hash) == 1
+        assert await source.confirmations(result.block_hash) == 1
 
 
 async def test_rejected_block_changes_nothing() -> None:
@@ -264,6 +264,6 @@ async def test_invalidate_tip_orphans_the_block_and_publishes_new_work(tmp_path:
         update = await next_update(updates)
         assert update.new_block
         assert (update.template.height, update.template.prev_hash) == (2, first)
-        assert source.confirmations(second) == 0
-        assert source.confirmations(first) == 1
+        assert await source.confirmations(second) == NOT_IN_BEST_CHAIN
+        assert await source.confirmations(first) == 1
         assert EmbeddedChain.load(path)[0].best_height == 1

@@ -37,6 +37,10 @@ class SubmitResult:
         return self.verdict is None
 
 
+NOT_IN_BEST_CHAIN = -1
+"""`WorkSource.confirmations` for a block the source knows is not in its best chain."""
+
+
 class SourceState(Enum):
     STARTING = "starting"
     HEALTHY = "healthy"
@@ -71,3 +75,12 @@ class WorkSource(Protocol):
     async def submit_block(self, block: bytes) -> SubmitResult: ...
 
     def health(self) -> SourceHealth: ...
+
+    async def confirmations(self, block_hash: bytes) -> int | None:
+        """A found block's depth in the best chain (1 for the tip), for block maturity.
+
+        `NOT_IN_BEST_CHAIN` (-1) when the source knows the block is not in its
+        best chain (orphaned, or never accepted); None when it cannot tell right
+        now (node unreachable, still syncing), which must never orphan anything.
+        """
+        ...

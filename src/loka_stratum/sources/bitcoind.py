@@ -35,10 +35,23 @@ import structlog
 import zmq
 
 from loka_stratum.bitcoin.network import Network, network_by_name
-from loka_stratum.sources.base import SourceHealth, SourceState, SubmitResult, TemplateUpdate
+from loka_stratum.sources.base import (
+    NOT_IN_BEST_CHAIN,
+    SourceHealth,
+    SourceState,
+    SubmitResult,
+    TemplateUpdate,
+)
 from loka_stratum.sources.gbt import MalformedReplyError, parse_chain_info, template_request
 from loka_stratum.sources.hashblock import HashblockSubscriber, ZmqDelivery
-from loka_stratum.sources.rpc import BitcoindRpc, LatencyObserver, RpcAuth, RpcError, RpcUnavailable
+from loka_stratum.sources.rpc import (
+    BitcoindRpc,
+    BitcoindRpcError,
+    LatencyObserver,
+    RpcAuth,
+    RpcError,
+    RpcUnavailable,
+)
 from loka_stratum.sources.submitblock import DEFAULT_SUBMIT_POLICY, BlockSubmitter, SubmitPolicy
 from loka_stratum.sources.tipwatch import TipWatcher
 from loka_stratum.sources.updates import TemplatePublisher
@@ -46,6 +59,8 @@ from loka_stratum.sources.updates import TemplatePublisher
 log = structlog.get_logger("loka_stratum.sources.bitcoind")
 
 Clock = Callable[[], float]
+RPC_BLOCK_NOT_FOUND = -5
+"""Core's RPC_INVALID_ADDRESS_OR_KEY, which getblockheader answers for an unknown hash."""
 
 
 class ChainMismatchError(RuntimeError):
@@ -188,6 +203,27 @@ class BitcoindSource:
             state = SourceState.DEGRADED if issues else SourceState.HEALTHY
             detail = "; ".join(issues)
         return SourceHealth(state, detail, height, self._watcher.last_template_at)
+
+    async def confirmations(self, block_hash: bytes) -> int | None:
+        """``getblockheader``'s ``confirmations`` (-1 off the main chain, as Core reports it).
+
+        A node answering "Block not found" (-5) never accepted the block we
+        submitted to it (or lost it): not in the best chain. Unless it is in
+        initial block download, when it may simply not have the block yet: None.
+        Unreachable or malformed: None.
+        """
+        try:
+            header = await self._rpc.call("getblockheader", block_hash[::-1].hex(), True)
+        except RpcError as exc:
+            if exc.code == RPC_BLOCK_NOT_FOUND:
+                return None if self._watcher.ibd else NOT_IN_BEST_CHAIN
+            log.warning("getblockheader_failed", error_type="rpc_error", code=exc.code)
+            return None
+        except BitcoindRpcError as exc:
+            log.warning("getblockheader_failed", error_type=type(exc).__name__, detail=str(exc))
+            return None
+        depth = header.get("confirmations") if isinstance(header, dict) else None
+        return depth if isinstance(depth, int) and depth >= NOT_IN_BEST_CHAIN else None
 
     def stats(self) -> BitcoindStats:
         return BitcoindStats(

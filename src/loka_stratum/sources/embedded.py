@@ -25,7 +25,13 @@ import structlog
 
 from loka_stratum.bitcoin.network import Network
 from loka_stratum.mining.template import BlockTemplate
-from loka_stratum.sources.base import SourceHealth, SourceState, SubmitResult, TemplateUpdate
+from loka_stratum.sources.base import (
+    NOT_IN_BEST_CHAIN,
+    SourceHealth,
+    SourceState,
+    SubmitResult,
+    TemplateUpdate,
+)
 from loka_stratum.sources.embedded_chain import (
     DEFAULT_FILLER_TRANSACTIONS,
     DEFAULT_TEST_MINER_HASHRATE,
@@ -139,9 +145,18 @@ class EmbeddedSource:
     def block_hash_at(self, height: int) -> bytes | None:
         return self._chain.block_hash_at(height)
 
-    def confirmations(self, block_hash: bytes) -> int:
-        """1 for the tip, more for deeper blocks, 0 for a block not on the active chain."""
-        return self._chain.confirmations(block_hash)
+    async def confirmations(self, block_hash: bytes) -> int | None:
+        """1 for the tip, more for deeper blocks; `NOT_IN_BEST_CHAIN` for any other block.
+
+        The embedded chain holds its whole active chain, so a block not on it
+        (invalidated, rejected, or lost with a chain that was not persisted)
+        is definitely not in the best chain. None before `start`: the chain
+        file is not loaded yet.
+        """
+        if self._current is None:
+            return None
+        depth = self._chain.confirmations(block_hash)
+        return depth if depth > 0 else NOT_IN_BEST_CHAIN
 
     def invalidate_tip(self) -> bytes:
         """Simulate a one-block reorg (tests of orphaned blocks): drop the tip, publish new work.
