@@ -27,7 +27,9 @@ NETWORK_DIFFICULTY = 1e-5
 """A block takes ~43,000 hashes: cheap on purpose, rare by accident (1 in 10,000 shares)."""
 
 
-def pool_settings(directory: Path, *, admin_token: str | None = TOKEN) -> Settings:
+def pool_settings(
+    directory: Path, *, admin_token: str | None = TOKEN, limiter: dict[str, Any] | None = None
+) -> Settings:
     http: dict[str, Any] = {"health_port": 0, "api_host": "127.0.0.1", "api_port": 0}
     if admin_token is not None:
         http["admin_token"] = admin_token
@@ -36,6 +38,7 @@ def pool_settings(directory: Path, *, admin_token: str | None = TOKEN) -> Settin
         "http": http,
         "stratum": {"start_difficulty": SHARE_DIFFICULTY, "min_difficulty": SHARE_DIFFICULTY},
         "vardiff": {"enabled": False},
+        "limiter": limiter or {},
         "embedded": {"network_difficulty": NETWORK_DIFFICULTY},
         "database": {
             "url": f"sqlite:///{directory}/pool.db",

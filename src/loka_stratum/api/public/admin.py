@@ -62,10 +62,9 @@ class AdminGate:
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> str:
-        """Returns the peer for the audit trail; raises 403/401 otherwise."""
-        client = request.client
-        peer = client.host if client else "?"
+    ) -> None:
+        """Raises 403 (admin disabled) or 401 (no or wrong token); returns when admitted."""
+        peer = peer_of(request)
         token = self._pool.settings.http.admin_token
         if token is None:
             security_event("auth_failed", peer=peer, path=request.url.path, reason="admin disabled")
@@ -78,7 +77,11 @@ class AdminGate:
             raise ApiError(
                 401, "unauthorized", "valid bearer token required", {"WWW-Authenticate": "Bearer"}
             )
-        return peer
+
+
+def peer_of(request: Request) -> str:
+    client = request.client
+    return client.host if client else "?"
 
 
 def protection_state(control: ProtectionControl, pool: PublicPool) -> ProtectionState:
@@ -108,11 +111,15 @@ async def _read_mode(request: Request) -> ProtectionMode:
 
 def admin_router(pool: PublicPool, control: ProtectionControl) -> APIRouter:
     gate = AdminGate(pool)
-    router = APIRouter(prefix="/api/admin", tags=["admin"], responses=error_responses(401, 403))
-    admin = Depends(gate)
+    router = APIRouter(
+        prefix="/api/admin",
+        tags=["admin"],
+        responses=error_responses(401, 403),
+        dependencies=[Depends(gate)],
+    )
 
     @router.get("/ddos-protection", response_model=ProtectionState)
-    async def protection(peer: Annotated[str, admin]) -> ProtectionState:
+    async def protection() -> ProtectionState:
         """The protection mode and the limits in force."""
         return protection_state(control, pool)
 
@@ -122,9 +129,9 @@ def admin_router(pool: PublicPool, control: ProtectionControl) -> APIRouter:
         openapi_extra=_request_schema(),
         responses=error_responses(413, 422),
     )
-    async def set_protection(request: Request, peer: Annotated[str, admin]) -> ProtectionState:
+    async def set_protection(request: Request) -> ProtectionState:
         """Switch mode (`normal`, `elevated`, `emergency`); connected miners get it at once."""
-        control.set_mode(await _read_mode(request), by=peer)
+        control.set_mode(await _read_mode(request), by=peer_of(request))
         return protection_state(control, pool)
 
     return router
