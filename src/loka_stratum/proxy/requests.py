@@ -27,7 +27,7 @@ Waiter = asyncio.Future[ResponseReceived | None]
 
 class Requests:
     """The open requests of one upstream connection; `write` puts bytes on its socket, and
-    a share's verdict is awaited at most `response_timeout` seconds."""
+    a response is awaited at most `response_timeout` seconds."""
 
     def __init__(
         self, core: ClientConnection, write: Callable[[bytes], None], response_timeout: float
@@ -50,14 +50,24 @@ class Requests:
         self._write(data)
         return request_id, waiter
 
-    async def submit(self, share: Submit) -> UpstreamVerdict:
-        """Send a share and wait (bounded) for the pool's verdict."""
-        request_id, waiter = self.send(share)
+    async def ask(self, message: MinerRequest) -> ResponseReceived | None:
+        """Send `message` and wait for its response (None: the connection ended first).
+
+        Raises `TimeoutError` after `response_timeout`, having given the id up.
+        """
+        request_id, waiter = self.send(message)
         try:
             async with asyncio.timeout(self._response_timeout):
-                response = await waiter
+                return await waiter
         except TimeoutError:
             self.give_up(request_id)
+            raise
+
+    async def submit(self, share: Submit) -> UpstreamVerdict:
+        """Send a share and wait (bounded) for the pool's verdict."""
+        try:
+            response = await self.ask(share)
+        except TimeoutError:
             return TIMED_OUT
         if response is None:
             return DISCONNECTED
