@@ -23,6 +23,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import isfinite
+from typing import Protocol
+
+
+class WeightedShare(Protocol):
+    """Anything with an account and a credited difficulty (a storage row will do)."""
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def difficulty(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,7 @@ class PplnsWindow:
     def full(self) -> bool:
         return self.covered >= self.size
 
-    def add(self, share: ShareValue) -> bool:
+    def add(self, share: WeightedShare) -> bool:
         """Count one (older) share; True once the window is full (later shares are ignored)."""
         if self.full:
             return True
@@ -58,7 +69,7 @@ class PplnsWindow:
         self.covered = self.size if counted < share.difficulty else self.covered + counted
         return self.full
 
-    def add_all(self, shares: Iterable[ShareValue]) -> bool:
+    def add_all(self, shares: Iterable[WeightedShare]) -> bool:
         """Count shares in order until the window is full; True when it is."""
         for share in shares:
             if self.add(share):
@@ -69,7 +80,7 @@ class PplnsWindow:
         return dict(self._weights)
 
 
-def pplns_weights(shares_newest_first: Iterable[ShareValue], size: float) -> dict[str, float]:
+def pplns_weights(shares_newest_first: Iterable[WeightedShare], size: float) -> dict[str, float]:
     """Weights of the last ``size`` difficulty of shares (edge share counted partially)."""
     window = PplnsWindow(size)
     window.add_all(shares_newest_first)
@@ -92,7 +103,7 @@ class PropRound:
     def __init__(self) -> None:
         self._weights: dict[str, float] = {}
 
-    def add_all(self, shares: Iterable[ShareValue]) -> None:
+    def add_all(self, shares: Iterable[WeightedShare]) -> None:
         for share in shares:
             _check(share)
             self._weights[share.account] = self._weights.get(share.account, 0.0) + share.difficulty
@@ -101,13 +112,13 @@ class PropRound:
         return {account: weight for account, weight in self._weights.items() if weight > 0}
 
 
-def prop_weights(round_shares: Iterable[ShareValue]) -> dict[str, float]:
+def prop_weights(round_shares: Iterable[WeightedShare]) -> dict[str, float]:
     """Weights of a round's shares: each counts for its full difficulty."""
     tally = PropRound()
     tally.add_all(round_shares)
     return tally.weights()
 
 
-def _check(share: ShareValue) -> None:
+def _check(share: WeightedShare) -> None:
     if not isfinite(share.difficulty) or share.difficulty < 0:
         raise ValueError(f"share difficulty must be finite and >= 0: {share.difficulty!r}")
