@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loka_stratum.app.accounting import AccountingService
 from loka_stratum.app.reload import apply_policy
 from loka_stratum.bitcoin.address import address_to_script
 from loka_stratum.bitcoin.network import Network, network_by_name
@@ -132,6 +133,7 @@ class PoolApp:
         self.hashrate = (HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600))
         self.sink = TeeSink(self.batcher, self.hashrate)
         self.blocks = BlockHandler(self.source, self.database.blocks, self.metrics)
+        self.accounting = AccountingService(settings, self.database, self.source)
         self.context = self._build_context()
         self.server = StratumServer(
             self.context,
@@ -177,6 +179,7 @@ class PoolApp:
         await self.database.migrate()
         await self.batcher.start()
         await self.source.start()
+        await self.accounting.start()
         await self.server.start()
         try:
             await asyncio.wait_for(self.server.first_template.wait(), FIRST_TEMPLATE_TIMEOUT)
@@ -197,6 +200,7 @@ class PoolApp:
         await self.server.stop()
         await self.blocks.drain()
         await self.batcher.stop()
+        await self.accounting.stop()
         await self.source.stop()
         await self.database.dispose()
         log.info("Pool stopped", shares_accepted=self.sink.accepted, blocks=self.sink.blocks)
