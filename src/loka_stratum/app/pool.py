@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loka_stratum.app.accounting import AccountingService
+from loka_stratum.app.payments import PaymentTask
 from loka_stratum.app.reload import apply_policy
 from loka_stratum.bitcoin.address import address_to_script
 from loka_stratum.bitcoin.network import Network, network_by_name
@@ -133,6 +134,7 @@ class PoolApp:
         self.hashrate = (HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600))
         self.sink = TeeSink(self.batcher, self.hashrate)
         self.blocks = BlockHandler(self.source, self.database.blocks, self.metrics)
+        self.payments = PaymentTask(settings, self.database)
         self.accounting = AccountingService(settings, self.database, self.source)
         self.context = self._build_context()
         self.server = StratumServer(
@@ -178,6 +180,7 @@ class PoolApp:
     async def start(self) -> None:
         await self.database.migrate()
         await self.batcher.start()
+        await self.payments.start()
         await self.source.start()
         await self.accounting.start()
         await self.server.start()
@@ -202,5 +205,6 @@ class PoolApp:
         await self.batcher.stop()
         await self.accounting.stop()
         await self.source.stop()
+        await self.payments.stop()
         await self.database.dispose()
         log.info("Pool stopped", shares_accepted=self.sink.accepted, blocks=self.sink.blocks)
