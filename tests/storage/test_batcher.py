@@ -3,80 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from loka_stratum.storage import (
-    Backend,
-    BatcherStats,
-    Database,
-    ShareBatcher,
-    ShareRecord,
-    ShareStore,
-)
+from loka_stratum.storage import Backend, Database, ShareBatcher, ShareRecord, VerdictRecord
 
+from .batching import Totals, drained, feed, interleave, make_batcher, settle, stored_totals
 from .factories import mixed_shares, share
 from .stores import EngineFailure, LostAcknowledgement, Recording, ServerKill, Switchable
-
-DEADLINE = 20.0
-
-
-@dataclass(frozen=True)
-class Totals:
-    """What the shares say should be stored, or what the database holds."""
-
-    share_ids: frozenset[int]
-    accepted: int
-    rejected: int
-    difficulty: float
-
-    @classmethod
-    def of(cls, shares: list[ShareRecord]) -> Totals:
-        accepted = [s for s in shares if s.accepted]
-        return cls(
-            frozenset(s.share_id for s in accepted),
-            len(accepted),
-            len(shares) - len(accepted),
-            sum(s.difficulty for s in accepted),
-        )
-
-
-async def stored_totals(database: Database) -> tuple[Totals, int]:
-    """The database's totals, and the number of share rows (to catch duplicates)."""
-    async with database.engine.connect() as connection:
-        ids = (await connection.execute(sa.text("SELECT share_id FROM shares"))).scalars().all()
-        sums = (
-            await connection.execute(
-                sa.text(
-                    "SELECT COALESCE(SUM(accepted_count), 0), COALESCE(SUM(rejected_count), 0),"
-                    " COALESCE(SUM(accepted_difficulty), 0) FROM share_stats"
-                )
-            )
-        ).one()
-    return Totals(frozenset(ids), int(sums[0]), int(sums[1]), float(sums[2])), len(ids)
-
-
-async def settle(batcher: ShareBatcher, predicate: Callable[[BatcherStats], bool]) -> None:
-    async with asyncio.timeout(DEADLINE):
-        await batcher.wait_for(predicate)
-
-
-def make_batcher(
-    store: ShareStore, tmp_path: Path, *, batch_size: int = 10, flush_interval: float = 3600.0
-) -> ShareBatcher:
-    """A batcher that flushes on size only, unless told otherwise, and probes every 50 ms."""
-    return ShareBatcher(
-        store,
-        tmp_path / "journal",
-        batch_size=batch_size,
-        flush_interval=flush_interval,
-        retry_interval=0.05,
-    )
+from .verdict_factories import mixed_verdicts
 
 
 async def test_flushes_full_batches_by_size(database: Database, tmp_path: Path) -> None:
@@ -152,9 +89,8 @@ async def test_journal_from_a_previous_run_is_replayed_first_in_order(
     offline = Switchable(database.shares, down=True)
     first_run = make_batcher(offline, tmp_path, batch_size=5)
     await first_run.start()
-    early = mixed_shares(1, 17)
-    for s in early:
-        first_run.record(s)
+    early, early_verdicts = mixed_shares(1, 17), mixed_verdicts(0, 3)
+    feed(first_run, interleave(early, early_verdicts))
     await first_run.stop()
     assert (first_run.stats().journal_depth, first_run.stats().journaled) == (4, 4)
     journaled = sorted((tmp_path / "journal").iterdir())
@@ -163,32 +99,33 @@ async def test_journal_from_a_previous_run_is_replayed_first_in_order(
     second_run = make_batcher(recording, tmp_path, batch_size=5)
     await second_run.start()
     assert second_run.stats().replayed == 4
-    late = mixed_shares(100, 5)
-    for s in late:
-        second_run.record(s)
+    late, late_verdicts = mixed_shares(100, 5), mixed_verdicts(3, 2)
+    feed(second_run, interleave(late, late_verdicts))
     await second_run.stop()
 
     first_ids = recording.committed[:4]
     assert [batch_id.rsplit(":", 1)[1] for batch_id in first_ids] == ["1", "2", "3", "4"]
     assert len({batch_id.split(":")[0] for batch_id in recording.committed}) == 2
     assert not any(path.exists() for path in journaled)
-    assert (await stored_totals(database))[0] == Totals.of(early + late)
+    expected = Totals.of(early + late, early_verdicts + late_verdicts)
+    assert (await stored_totals(database))[0] == expected
 
 
 async def test_lost_commit_acknowledgement_counts_once(database: Database, tmp_path: Path) -> None:
     store = LostAcknowledgement(database.shares, failures_left=2)
     batcher = make_batcher(store, tmp_path, batch_size=10)
     await batcher.start()
-    shares = mixed_shares(1, 40)
-    for s in shares:
-        batcher.record(s)
-    await settle(batcher, lambda s: s.failures == 2 and s.journal_depth == s.pending_shares == 0)
+    shares, verdicts = mixed_shares(1, 40), mixed_verdicts(0, 10)
+    feed(batcher, interleave(shares, verdicts))
+    await settle(batcher, lambda s: s.failures == 2 and drained(s))
     await batcher.stop()
     stats = batcher.stats()
-    # Batch 1 committed unacknowledged, failed once more on replay, then was skipped.
-    assert (stats.flushes, stats.skipped, stats.replayed) == (3, 1, 4)
+    # Batch 1 (shares and verdicts) committed unacknowledged, failed once more on
+    # replay, then was skipped.
+    assert (stats.flushes, stats.skipped, stats.replayed) == (4, 1, 5)
+    assert (stats.shares_committed, stats.verdicts_committed) == (32, 8)
     totals, rows = await stored_totals(database)
-    assert (totals, rows) == (Totals.of(shares), len(Totals.of(shares).share_ids))
+    assert (totals, rows) == (Totals.of(shares, verdicts), len(Totals.of(shares).share_ids))
 
 
 async def test_batches_stay_in_memory_while_the_journal_disk_fails(
@@ -225,24 +162,28 @@ def outage(database: Database, request: pytest.FixtureRequest) -> ServerKill | E
 async def test_database_outage_loses_no_share_and_counts_none_twice(
     database: Database, outage: ServerKill | EngineFailure, tmp_path: Path
 ) -> None:
-    """Shares keep coming while the database dies and returns; each lands exactly once."""
+    """Shares and upstream verdicts keep coming while the database dies and returns;
+    each lands exactly once."""
     batcher = make_batcher(
         outage.wrap(database.shares), tmp_path, batch_size=40, flush_interval=0.02
     )
     await batcher.start()
     produced: list[ShareRecord] = []
+    verdicts: list[VerdictRecord] = []
     producing = asyncio.Event()
     producing.set()
 
     async def produce() -> None:
-        """Twenty shares at a time, as fast as the batcher absorbs them (an event, no timer)."""
+        """Twenty shares and five verdicts at a time, as fast as the batcher absorbs them
+        (an event, no timer)."""
         while producing.is_set():
             burst = mixed_shares(len(produced) + 1, 20)
-            for record in burst:
-                batcher.record(record)
+            burst_verdicts = mixed_verdicts(len(verdicts), 5)
+            feed(batcher, interleave(burst, burst_verdicts))
             produced.extend(burst)
+            verdicts.extend(burst_verdicts)
             await asyncio.sleep(0)
-            await batcher.wait_for(lambda s: s.pending_shares < 100)
+            await batcher.wait_for(lambda s: s.pending_shares + s.pending_verdicts < 125)
 
     producer = asyncio.create_task(produce())
     with capture_logs() as logs:
@@ -261,13 +202,15 @@ async def test_database_outage_loses_no_share_and_counts_none_twice(
 
     stats = batcher.stats()
     assert stats.failures >= 1
-    assert (stats.pending_shares, stats.journal_depth) == (0, 0)
+    assert (stats.pending_shares, stats.pending_verdicts, stats.journal_depth) == (0, 0, 0)
     totals, rows = await stored_totals(database)
-    expected = Totals.of(produced)
+    expected = Totals.of(produced, verdicts)
     assert rows == len(expected.share_ids)
     assert totals.share_ids == expected.share_ids
     assert (totals.accepted, totals.rejected) == (expected.accepted, expected.rejected)
     assert totals.difficulty == pytest.approx(expected.difficulty)
+    assert totals.upstream == expected.upstream
+    assert totals.upstream_difficulty == pytest.approx(expected.upstream_difficulty)
 
 
 def test_settings_must_be_positive(tmp_path: Path) -> None:

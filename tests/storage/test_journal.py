@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from loka_stratum.storage import ShareBatch, ShareRecord
+from loka_stratum.storage import ShareBatch, ShareRecord, Verdict, VerdictRecord
 from loka_stratum.storage.journal import Journal, decode, encode
 
 from .factories import batch, mixed_shares, share
+from .verdict_factories import mixed_verdicts
 
 
 def files_in(directory: Path) -> list[Path]:
@@ -37,11 +38,52 @@ records = st.builds(
 )
 
 
+verdicts = st.builds(
+    VerdictRecord,
+    upstream=st.text(max_size=20),
+    account=st.text(max_size=20),
+    worker=st.text(max_size=20),
+    created_at=st.floats(0, 2**33, allow_nan=False),
+    verdict=st.sampled_from(Verdict),
+    difficulty=st.floats(min_value=0, allow_infinity=False, allow_nan=False),
+)
+
+
 @settings(deadline=None)  # correctness, not speed: no flakes on a loaded machine
-@given(st.text(min_size=1, max_size=64), st.lists(records, max_size=20))
-def test_encode_decode_round_trip(batch_id: str, shares: list[ShareRecord]) -> None:
-    original = ShareBatch(batch_id, tuple(shares))
+@given(
+    st.text(min_size=1, max_size=64),
+    st.lists(records, max_size=20),
+    st.lists(verdicts, max_size=20),
+)
+def test_encode_decode_round_trip(
+    batch_id: str, shares: list[ShareRecord], verdicts: list[VerdictRecord]
+) -> None:
+    original = ShareBatch(batch_id, tuple(shares), tuple(verdicts))
+    decoded = decode(encode(original))
+    assert decoded == original
+    assert all(type(v.verdict) is Verdict for v in decoded.verdicts)
+
+
+# A journal file exactly as the build before verdicts wrote it.
+FORMAT_1_FILE = (
+    b'{"format":1,"batch_id":"b1","shares":['
+    b'[1,"bc1qminer","rig1","job1",8.0,12.0,1700000000.0,true,null,false,null],'
+    b'[2,"bc1qminer","rig1","job2",8.0,12.0,1700000000.0,false,"duplicate",false,null]]}'
+)
+
+
+def test_a_batch_without_verdicts_keeps_format_1_byte_for_byte() -> None:
+    shares = batch("b1", [share(1), share(2, accepted=False, reason="duplicate")])
+    assert decode(FORMAT_1_FILE) == shares
+    assert encode(shares) == FORMAT_1_FILE
+
+
+def test_a_batch_with_verdicts_is_format_2() -> None:
+    original = ShareBatch("b2", (share(1),), tuple(mixed_verdicts(0, 5)))
+    assert encode(original).startswith(b'{"format":2,')
     assert decode(encode(original)) == original
+    only_verdicts = ShareBatch("b3", (), tuple(mixed_verdicts(0, 3)))
+    assert decode(encode(only_verdicts)) == only_verdicts
 
 
 @pytest.mark.parametrize(
@@ -53,10 +95,17 @@ def test_encode_decode_round_trip(batch_id: str, shares: list[ShareRecord]) -> N
         b'{"format": 1, "shares": []}',
         b"\xff",
         b'{"format": 1, "batch_id": "b", "shares": [[1]]}',
+        b'{"format": true, "batch_id": "b", "shares": []}',
+        b'{"format": 3, "batch_id": "b", "shares": []}',
+        b'{"format": 2, "batch_id": "b", "shares": []}',
+        b'{"format": 1, "batch_id": "b", "shares": [], "verdicts": []}',
+        b'{"format": 2, "batch_id": "b", "shares": [], "verdicts": [["m", "a", "w", 1.0]]}',
+        b'{"format":2,"batch_id":"b","shares":[],"verdicts":[["m","a","w",1.0,"meh",1]]}',
+        b'{"format":2,"batch_id":"b","shares":[],"verdicts":[["m","a","w",1,"stale",-1]]}',
     ],
 )
 def test_decode_rejects_foreign_files(data: bytes) -> None:
-    with pytest.raises(ValueError, match=r"not JSON|format 1|malformed"):
+    with pytest.raises(ValueError, match=r"not JSON|format 1|malformed|Verdict|non-negative"):
         decode(data)
 
 

@@ -113,8 +113,8 @@ class ShareBatcher:
         self._on_flush = on_flush
         self._instance = uuid.uuid4().hex
         self._sequence = 0
-        self._pending: list[ShareRecord] = []
-        self._verdicts: list[VerdictRecord] = []
+        self._pending: list[ShareRecord | VerdictRecord] = []
+        self._pending_verdicts = 0
         self._oldest: float | None = None
         self._backlog: deque[ShareBatch] = deque()
         self._wake = asyncio.Event()
@@ -128,23 +128,21 @@ class ShareBatcher:
 
     def record(self, share: ShareRecord) -> None:
         """Queue one share; never blocks, never awaits."""
-        if self._stopping:
-            raise RuntimeError("ShareBatcher is stopping: record shares before stop()")
-        self._pending.append(share)
-        self._queued(len(self._pending) + len(self._verdicts))
+        self._enqueue(share)
 
     def record_verdict(self, verdict: VerdictRecord) -> None:
-        """Queue one upstream verdict; never blocks, never awaits."""
-        if self._stopping:
-            raise RuntimeError("ShareBatcher is stopping: record verdicts before stop()")
-        self._verdicts.append(verdict)
-        self._queued(len(self._pending) + len(self._verdicts))
+        """Queue one upstream verdict, in the same queue as shares; never blocks."""
+        self._enqueue(verdict)
+        self._pending_verdicts += 1
 
-    def _queued(self, waiting: int) -> None:
-        if waiting == 1:
+    def _enqueue(self, record: ShareRecord | VerdictRecord) -> None:
+        if self._stopping:
+            raise RuntimeError("ShareBatcher is stopping: record before stop()")
+        self._pending.append(record)
+        if len(self._pending) == 1:
             self._oldest = self._clock()
             self._wake.set()
-        elif waiting >= self._batch_size:
+        elif len(self._pending) >= self._batch_size:
             self._wake.set()
 
     async def start(self) -> None:
@@ -165,11 +163,11 @@ class ShareBatcher:
         in_backlog = sum(len(batch.shares) for batch in self._backlog)
         verdicts_in_backlog = sum(len(batch.verdicts) for batch in self._backlog)
         return BatcherStats(
-            pending_shares=len(self._pending) + in_backlog,
+            pending_shares=len(self._pending) - self._pending_verdicts + in_backlog,
             journal_depth=self._journal.depth,
             last_flush_seconds=self._last_flush,
             database_up=self._database_up,
-            pending_verdicts=len(self._verdicts) + verdicts_in_backlog,
+            pending_verdicts=self._pending_verdicts + verdicts_in_backlog,
             **self._counts,
         )
 
@@ -218,21 +216,21 @@ class ShareBatcher:
             self._changed.notify_all()
 
     def _cut_batches(self, now: float, *, final: bool) -> None:
-        """Shares first, then verdicts fill what room a batch has left."""
-        while (waiting := len(self._pending) + len(self._verdicts)) and (
-            waiting >= self._batch_size
+        """Cut in arrival order: a verdict waits behind the records before it, no longer."""
+        while self._pending and (
+            len(self._pending) >= self._batch_size
             or final
             or (self._oldest is not None and now - self._oldest >= self._flush_interval)
         ):
-            shares = tuple(self._pending[: self._batch_size])
+            records = self._pending[: self._batch_size]
             del self._pending[: self._batch_size]
-            room = self._batch_size - len(shares)
-            verdicts = tuple(self._verdicts[:room])
-            del self._verdicts[:room]
+            shares = tuple(r for r in records if isinstance(r, ShareRecord))
+            verdicts = tuple(r for r in records if isinstance(r, VerdictRecord))
+            self._pending_verdicts -= len(verdicts)
             self._sequence += 1
             batch_id = f"{self._instance}:{self._sequence}"
             self._backlog.append(ShareBatch(batch_id, shares, verdicts))
-        if not (self._pending or self._verdicts):
+        if not self._pending:
             self._oldest = None
 
     async def _drain_backlog(self) -> None:
