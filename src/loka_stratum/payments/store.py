@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loka_stratum.payments.records import PaymentOutput, PaymentRecord, PaymentTotals
 from loka_stratum.storage.engine import SQLITE_BEGIN_IMMEDIATE
+from loka_stratum.storage.ledger import LedgerRepository
 from loka_stratum.storage.schema import (
     LedgerReason,
     PaymentStatus,
@@ -38,6 +39,7 @@ class BalanceChangedError(Exception):
 class PaymentStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._ledger = LedgerRepository(engine)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -48,12 +50,9 @@ class PaymentStore:
                 yield connection
 
     async def balances(self) -> dict[str, int]:
-        """Every positive balance: the sum of the account's ledger rows."""
-        total = sa.func.sum(ledger.c.amount)
-        query = sa.select(ledger.c.account, total).group_by(ledger.c.account).having(total > 0)
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return {account: int(amount) for account, amount in rows}
+        """Every positive balance (the accounting side's ledger sums)."""
+        balances = await self._ledger.balances()
+        return {account: amount for account, amount in balances.items() if amount > 0}
 
     async def chosen_thresholds(self) -> dict[str, int | None]:
         query = sa.select(miner_settings.c.account, miner_settings.c.payout_threshold)
