@@ -23,7 +23,7 @@ from loka_stratum.config import Settings
 from loka_stratum.observability.loggers import get_logger
 from loka_stratum.payments.control import PaymentsControl
 from loka_stratum.payments.planner import ThresholdPolicy
-from loka_stratum.payments.runner import RunnerSettings
+from loka_stratum.payments.runner import DEFAULT_REFUND_AFTER, RunnerSettings
 from loka_stratum.payments.wallet import WalletRpc
 from loka_stratum.sources.rpc import BitcoindRpc
 from loka_stratum.storage import Database
@@ -52,18 +52,31 @@ def build_wallet(settings: Settings) -> WalletRpc | None:
     return WalletRpc(rpc)
 
 
-def runner_settings(settings: Settings) -> RunnerSettings:
+def runner_settings(
+    settings: Settings, refund_after: float = DEFAULT_REFUND_AFTER
+) -> RunnerSettings:
     accounting = settings.accounting
     return RunnerSettings(
         network=payments_network(settings),
         thresholds=ThresholdPolicy(accounting.payout_threshold, accounting.min_payout_threshold),
+        refund_after=refund_after,
     )
 
 
-def build_control(settings: Settings, database: Database) -> PaymentsControl:
+def build_control(
+    settings: Settings, database: Database, refund_after: float = DEFAULT_REFUND_AFTER
+) -> PaymentsControl:
     return PaymentsControl(
-        database, wallet=build_wallet(settings), settings=runner_settings(settings)
+        database, wallet=build_wallet(settings), settings=runner_settings(settings, refund_after)
     )
+
+
+def payout_addresses(settings: Settings) -> dict[str, str | None]:
+    """The addresses the pool pays to or from, by config key (for ``blockchain verify``)."""
+    return {
+        "stratum.pool_address": settings.stratum.pool_address,
+        "accounting.fee_address": settings.accounting.fee_address,
+    }
 
 
 class PaymentTask:
