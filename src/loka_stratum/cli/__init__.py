@@ -11,8 +11,10 @@ from typing import Final
 
 import click
 
+from loka_stratum.cli.blockchain_cmd import blockchain
 from loka_stratum.cli.config_cmd import config
 from loka_stratum.cli.db_cmd import db
+from loka_stratum.cli.payments_cmd import payments
 from loka_stratum.cli.pools_cmd import pools
 from loka_stratum.cli.root import root
 from loka_stratum.cli.start_cmd import start
@@ -25,6 +27,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     status,
     db,
     pools,
+    payments,
+    blockchain,
     client_command,
 )
 
