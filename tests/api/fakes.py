@@ -52,6 +52,10 @@ class FakeContext:
     accepting: bool = True
     monotonic: Callable[[], float] = lambda: 1_000.0
 
+    @property
+    def has_work(self) -> bool:
+        return self.jobs.template is not None
+
 
 @dataclass
 class FakeDatabase:

@@ -139,7 +139,7 @@ class HealthReporter:
 
     async def readiness(self) -> Readiness:
         checks = ReadinessChecks(
-            work_source=self._subject.context.jobs.template is not None,
+            work_source=self._subject.context.has_work,
             database=await self._database(),
             accepting=self._subject.context.accepting,
         )

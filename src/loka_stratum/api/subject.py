@@ -60,6 +60,10 @@ class ContextView(Protocol):
     def jobs(self) -> JobsView: ...
 
     @property
+    def has_work(self) -> bool:
+        """Jobs can be given to miners (pool: a template; proxy: an upstream job)."""
+
+    @property
     def bans(self) -> BansView: ...
 
     @property

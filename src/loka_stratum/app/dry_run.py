@@ -12,7 +12,10 @@ import click
 from loka_stratum.app.pool import pool_network, port_specs
 from loka_stratum.app.sources import rpc_auth
 from loka_stratum.bitcoin.address import AddressError, address_to_script
-from loka_stratum.config import LoadedConfig, mask_url_password
+from loka_stratum.config import LoadedConfig, Settings, mask_url_password
+from loka_stratum.proxy import UpstreamConnection, UpstreamError, UpstreamOptions
+from loka_stratum.proxy.endpoint import endpoints
+from loka_stratum.proxy.sources import effective_upstreams
 from loka_stratum.sources.rpc import BitcoindRpc, RpcError, RpcUnavailable
 from loka_stratum.storage import Database
 
@@ -67,8 +70,40 @@ async def _check_database(url: str) -> list[str]:
         await database.dispose()
 
 
+async def _check_upstreams(settings: Settings) -> tuple[str, list[str]]:
+    """Proxy mode: a full handshake with each enabled upstream (config file and database)."""
+    database = Database(settings.database.url)
+    try:
+        upstreams = await effective_upstreams(settings.pool, database.pools)
+    except Exception:  # the database check reports why; the file's list still gets tried
+        upstreams = settings.pool
+    finally:
+        await database.dispose()
+    options = UpstreamOptions(
+        connect_timeout=min(upstreams.connection_timeout, 10.0), keepalive_interval=0
+    )
+    reached, problems = [], []
+    for endpoint in endpoints(upstreams):
+        conn = UpstreamConnection(endpoint, options)
+        try:
+            await conn.connect()
+        except UpstreamError as exc:
+            problems.append(f"upstream {endpoint.name}: {exc}")
+            continue
+        reached.append(
+            f"{endpoint.name} ({endpoint.address}, extranonce2_size {conn.extranonce2_size})"
+        )
+        await conn.close()
+    line = f"upstreams {', '.join(reached) or 'none reachable'}"
+    if reached:  # failover exists for this: one reachable upstream is enough to serve
+        problems = []
+    return line, problems
+
+
 async def _check_source(loaded: LoadedConfig) -> tuple[str, list[str]]:
     settings = loaded.settings
+    if settings.mode == "proxy":
+        return await _check_upstreams(settings)
     node = settings.bitcoind
     if node.source == "embedded":
         chain_file = settings.embedded.chain_file

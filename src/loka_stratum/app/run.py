@@ -24,6 +24,7 @@ from loka_stratum.api import HealthServer
 from loka_stratum.api.public import PublicApiServer
 from loka_stratum.app.performance import PerformanceReporter
 from loka_stratum.app.pool import PoolApp
+from loka_stratum.app.proxy import ProxyApp
 from loka_stratum.app.reload import LogControl, Reloader
 from loka_stratum.app.sources import build_source
 from loka_stratum.app.summary import status_line
@@ -49,7 +50,7 @@ async def run_pool(
     *,
     config_path: Path | None = None,
     env: dict[str, str] | None = None,
-    on_started: Callable[[PoolApp], None] | None = None,
+    on_started: Callable[[PoolApp | ProxyApp], None] | None = None,
     on_http: Callable[[HealthServer], None] | None = None,
     on_reopen: Callable[[], None] | None = None,
     logs: RunLogs | None = None,
@@ -58,7 +59,11 @@ async def run_pool(
     if logs is not None:
         on_reopen = on_reopen or logs.reopen
     metrics = Metrics(CollectorRegistry(), version=__version__, mode="pool")
-    app = PoolApp(settings, build_source(settings, metrics), metrics)
+    app: PoolApp | ProxyApp
+    if settings.mode == "proxy":
+        app = ProxyApp(settings, metrics)
+    else:
+        app = PoolApp(settings, build_source(settings, metrics), metrics)
     http = settings.http
     health = HealthServer(
         app, metrics, host=http.health_host, port=http.health_port, version=__version__
@@ -91,9 +96,9 @@ async def run_pool(
 
 
 async def _serve(
-    app: PoolApp,
+    app: PoolApp | ProxyApp,
     reloader: Reloader,
-    on_started: Callable[[PoolApp], None] | None,
+    on_started: Callable[[PoolApp | ProxyApp], None] | None,
     on_reopen: Callable[[], None] | None = None,
 ) -> int:
     stop = asyncio.Event()
@@ -123,7 +128,7 @@ async def _serve(
     return 0
 
 
-async def _summaries(app: PoolApp, stop: asyncio.Event) -> None:
+async def _summaries(app: PoolApp | ProxyApp, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), SUMMARY_INTERVAL)
@@ -131,7 +136,9 @@ async def _summaries(app: PoolApp, stop: asyncio.Event) -> None:
             log.info("Pool status", summary=status_line(app, time.time()))
 
 
-async def _performance(reporter: PerformanceReporter, app: PoolApp, stop: asyncio.Event) -> None:
+async def _performance(
+    reporter: PerformanceReporter, app: PoolApp | ProxyApp, stop: asyncio.Event
+) -> None:
     """One `performance` record per interval; the interval is read each time (reloadable)."""
     while not stop.is_set():
         try:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from loka_stratum.app.pool import PoolApp
+    from loka_stratum.app.proxy import ProxyApp
 
 _UNITS = ("H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s")
 
@@ -19,7 +20,7 @@ def format_hashrate(hashes_per_second: float) -> str:
     raise AssertionError("unreachable")
 
 
-def status_line(app: PoolApp, now: float) -> str:
+def status_line(app: PoolApp | ProxyApp, now: float) -> str:
     context = app.context
     active = sum(1 for session in context.sessions if session.active)
     one_minute, five_minutes, _hour = app.hashrate

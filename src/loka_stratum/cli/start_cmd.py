@@ -10,7 +10,7 @@ import click
 
 from loka_stratum.app.dry_run import check_plan
 from loka_stratum.app.run import run_pool
-from loka_stratum.cli.options import config_option, fail, load_or_exit
+from loka_stratum.cli.options import config_option, load_or_exit
 from loka_stratum.config import LoadedConfig, Settings
 from loka_stratum.observability import LoggingHandle, configure_logging
 
@@ -54,10 +54,8 @@ def make_url_password(url: str) -> str | None:
     "plan, exit 0 (ready) or 1.",
 )
 def start(config_path: Path | None, dry_run: bool) -> None:
-    """Start the pool on the configured ports."""
+    """Start the pool (or, with mode = "proxy", the proxy) on the configured ports."""
     loaded = load_or_exit(config_path)
-    if loaded.settings.mode != "pool":
-        fail('proxy mode is not available in this build yet; set mode = "pool"', [])
     handle = setup_logging(loaded)
     try:
         runner = (

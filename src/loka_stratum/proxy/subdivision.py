@@ -75,10 +75,12 @@ class ExtranonceSplit:
         upstream_extranonce2_size: int,
         *,
         resume_window: float = 0.0,
+        whole: bool = False,
     ) -> None:
+        """`whole`: no split, the one miner gets the whole space (passthrough mode)."""
         self.upstream_extranonce1 = upstream_extranonce1
         self.upstream_extranonce2_size = upstream_extranonce2_size
-        self.width = prefix_width(upstream_extranonce2_size)
+        self.width = 0 if whole else prefix_width(upstream_extranonce2_size)
         self.miner_extranonce2_size = upstream_extranonce2_size - self.width
         self._allocator = (
             ExtranonceAllocator(

@@ -2,9 +2,10 @@
 
 `connect()` opens TCP or TLS and runs the handshake pipelined, as miners do:
 `mining.configure` (version rolling, when a mask is given), `mining.subscribe`,
-`mining.authorize`; it returns once subscribe and authorize are answered, or raises
-`UpstreamError`. A pool that never answers the configure (older pools ignore unknown
-methods) is taken as granting no version rolling. From then on one reader task
+`mining.authorize` (skipped when the endpoint has no username: miners' own names are
+then authorized one by one with `authorize`); it returns once subscribe and authorize
+are answered, or raises `UpstreamError`. A pool that never answers the configure (older
+pools ignore unknown methods) is taken as granting no version rolling. From then on one reader task
 applies what the pool sends and reports it through `on_event`, and `submit` waits
 (bounded) for the verdict on its own request id. Every wait has a bound, and the
 connection never awaits the peer on the write side (a pool that stops reading is
@@ -27,6 +28,8 @@ from collections.abc import Callable
 import structlog
 
 from loka_stratum.protocol import (
+    Authorize,
+    AuthorizeResult,
     ClientConnection,
     Event,
     NotificationReceived,
@@ -118,11 +121,15 @@ class UpstreamConnection(UpstreamState):
         configure = handshake.configure_request(self.options)
         asked = None if configure is None else self._requests.send(configure)
         _, subscribing = self._requests.send(handshake.subscribe_request(self.options))
-        _, authorizing = self._requests.send(handshake.authorize_request(self.endpoint))
+        # No account of our own: miners' names are authorized one by one (`authorize`).
+        authorizing = None
+        if self.endpoint.username:
+            _, authorizing = self._requests.send(handshake.authorize_request(self.endpoint))
         subscription = handshake.subscribed(await subscribing)
         self.extranonce1 = subscription.extranonce1
         self.extranonce2_size = subscription.extranonce2_size
-        handshake.check_authorized(await authorizing, self.endpoint.username)
+        if authorizing is not None:
+            handshake.check_authorized(await authorizing, self.endpoint.username)
         if asked is not None:
             request_id, answer = asked
             if answer.done():
@@ -131,6 +138,21 @@ class UpstreamConnection(UpstreamState):
                 )
             else:
                 self._requests.give_up(request_id)
+
+    async def authorize(self, username: str, password: str | None) -> bool:
+        """Authorize one more worker name on this connection (the proxy's miners' names).
+
+        False when the pool refuses it, does not answer within `response_timeout`, or
+        the connection ends first.
+        """
+        if self.closed or self._conn.state is SessionState.CLOSED:
+            return False
+        try:
+            response = await self._requests.ask(Authorize(username, password))
+        except TimeoutError:
+            return False
+        result = None if response is None else response.result
+        return isinstance(result, AuthorizeResult) and result.ok
 
     async def submit(
         self,

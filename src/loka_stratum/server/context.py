@@ -57,6 +57,11 @@ class PoolContext(ServerContext):
         self.allocator = allocator
         self.blocks = blocks
 
+    @property
+    def has_work(self) -> bool:
+        """A template is in hand to build jobs from (readiness)."""
+        return self.jobs.template is not None
+
     def forget(self, session: AnySession, reason: str) -> bool:
         if not super().forget(session, reason):
             return False

@@ -1,0 +1,152 @@
+"""Proxy mode, wired: upstream channels -> jobs -> sessions -> local shares and verdicts.
+
+The miner-facing server, sessions, vardiff, bans and share storage are the pool's;
+what differs is where work comes from (upstream pools, through `ProxyContext`) and
+where shares go after local validation (forwarded upstream when they meet its
+difficulty). Start order: database (migrated, the `pools` table merged into the
+`[pool]` upstreams), share batcher, listeners, then the first channel connects in
+the background: miners are accepted even while every upstream is down. Stop order:
+listeners and sessions, verdicts of forwarded shares (bounded by the submit
+timeout), share batcher, channels, database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from loka_stratum.app.payments import PaymentTask
+from loka_stratum.app.pool import TeeSink, port_specs, session_policy
+from loka_stratum.app.reload import apply_policy
+from loka_stratum.bitcoin.network import Network, network_by_name
+from loka_stratum.config import Settings
+from loka_stratum.mining.hashrate import HashrateWindow
+from loka_stratum.observability.loggers import get_logger
+from loka_stratum.observability.metrics import Metrics
+from loka_stratum.proxy.context import ProxyContext
+from loka_stratum.proxy.session import ProxySession
+from loka_stratum.proxy.sources import effective_upstreams
+from loka_stratum.proxy.types import UpstreamOptions
+from loka_stratum.proxy.upstream_view import UpstreamSourceView
+from loka_stratum.server.listener import StratumServer, connection_cap
+from loka_stratum.storage import Database, PoolSettings, ShareBatcher
+from loka_stratum.storage.verdicts import VerdictRecord
+
+log = get_logger("loka_stratum.app")
+
+FIRST_JOB_TIMEOUT = 30.0
+
+
+@dataclass
+class ProxySink(TeeSink):
+    """Shares as in pool mode, plus the upstream's verdicts on forwarded ones."""
+
+    def record_verdict(self, verdict: VerdictRecord) -> None:
+        self.batcher.record_verdict(verdict)
+
+
+def proxy_network(settings: Settings) -> Network:
+    """Miners' usernames are names, not addresses, in proxy mode; the network only labels."""
+    return network_by_name(settings.bitcoind.network)
+
+
+@dataclass
+class ProxyApp:
+    settings: Settings
+    metrics: Metrics
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.network = proxy_network(settings)
+        database = settings.database
+        self.database = Database(
+            database.url,
+            PoolSettings(
+                max_connections=database.max_connections,
+                min_connections=database.min_connections,
+                acquire_timeout=database.acquire_timeout,
+                idle_timeout=database.idle_timeout,
+            ),
+        )
+        self.batcher = ShareBatcher(
+            self.database.shares,
+            Path(database.journal_dir),
+            batch_size=database.batch_size,
+            flush_interval=database.flush_interval,
+            on_flush=lambda seconds, count: self.metrics.db_flush(count, seconds),
+        )
+        self.hashrate = (HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600))
+        self.sink = ProxySink(self.batcher, self.hashrate)
+        stratum = settings.stratum
+        self.context = ProxyContext(
+            policy=session_policy(settings, self.network),
+            shares=self.sink,
+            metrics=self.metrics,
+            max_connections=connection_cap(settings.server.max_connections),
+            upstreams=settings.pool,
+            options=UpstreamOptions(
+                version_mask=stratum.version_mask or None,
+                connect_timeout=settings.pool.connection_timeout,
+                keepalive_interval=settings.pool.keepalive_interval,
+            ),
+            max_future_ntime=int(stratum.ntime_future_limit),
+            resume_window=stratum.session_resume_window,
+        )
+        self.source = UpstreamSourceView(self.context)
+        self.payments = PaymentTask(settings, self.database)
+        """Never started here (the proxy pays nobody); the admin API reads its status."""
+        context = self.context
+        self.server = StratumServer(
+            context,
+            None,
+            host=settings.server.host,
+            ports=port_specs(settings),
+            ipv6=settings.server.ipv6,
+            session_factory=lambda port, difficulty: ProxySession(context, port, difficulty),
+        )
+        self.started_at = time.time()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """A config reload (SIGHUP): policy, caps and the upstream list for new channels."""
+        self.settings = settings
+        apply_policy(self.context, session_policy(settings, self.network))
+        self.context.max_connections = connection_cap(settings.server.max_connections)
+        self.context.apply_upstreams(settings.pool)
+
+    async def start(self) -> None:
+        await self.database.migrate()
+        upstreams = await effective_upstreams(self.settings.pool, self.database.pools)
+        self.context.upstreams = upstreams
+        self.settings = self.settings.model_copy(update={"pool": upstreams})
+        await self.batcher.start()
+        await self.server.start()
+        self.context.start()
+        try:
+            await asyncio.wait_for(self.context.first_job.wait(), FIRST_JOB_TIMEOUT)
+        except TimeoutError:
+            log.warning("No job from any upstream yet", error_type="no_upstream_job")
+        log.info(
+            "Proxy started",
+            mode="proxy",
+            proxy_mode=upstreams.proxy_mode,
+            upstreams=[u.name for u in upstreams.upstreams if u.enabled],
+            ports=self.server.bound,
+            database=self.database.backend.value,
+        )
+
+    async def stop(self) -> None:
+        """Stop accepting, close sessions, wait for verdicts in flight, flush, disconnect."""
+        log.info("Proxy stopping")
+        await self.server.stop()
+        await self.context.drain()
+        await self.batcher.stop()
+        await self.context.stop()
+        await self.payments.stop()
+        await self.database.dispose()
+        log.info(
+            "Proxy stopped",
+            shares_accepted=self.sink.accepted,
+            verdicts={f"{u}:{v}": n for (u, v), n in self.context.verdicts.items()},
+        )
