@@ -256,6 +256,7 @@ def test_sighup_reloads_with_miners_connected(pool: Pool) -> None:
     with sqlite3.connect(pool.directory / "pool.db") as db:
         stored = db.execute("SELECT COUNT(*) FROM shares").fetchone()[0]
     assert stored == stopped["fields"]["shares_accepted"] > 0
+    assert ADMIN_TOKEN not in pool.log() + pool.process.log()
 
 
 def test_usr1_reopens_the_rotated_log_and_term_flushes(pool: Pool) -> None:

@@ -160,3 +160,26 @@ def test_end_to_end_no_secret_in_any_output(configure: Configure, tmp_path: Path
             assert all(secret not in s for s in _strings(line))
     assert MASK in outputs[0]
     assert json.loads(outputs[0].splitlines()[0])["fields"]["admin_token"] == MASK
+
+
+def test_rpc_credentials_in_headers_urls_and_cookies_are_masked() -> None:
+    event = redact(
+        {
+            "event": "rpc to http://bitcoin:rpc-pass-123@127.0.0.1:8332/ failed",
+            "headers": {"Authorization": "Basic Yml0Y29pbjpycGMtcGFzcy0xMjM="},
+            "rpc_cookie": "__cookie__:0f0e0d0c",
+            "database_url": "postgresql+asyncpg://loka:db-pass-456@db:5432/loka",
+        }
+    )
+    text = json.dumps(event)
+    for secret in ("rpc-pass-123", "Yml0Y29pbjpycGMtcGFzcy0xMjM=", "0f0e0d0c", "db-pass-456"):
+        assert secret not in text
+
+
+def test_a_secret_registered_later_is_masked_from_then_on(configure: Configure) -> None:
+    """A reload that brings a new admin token registers it before anything logs it."""
+    handle, out = configure()
+    token = "a-new-admin-token-after-reload"
+    handle.register_secret(token)
+    get_logger("loka_stratum.app").info(f"token now {token}", note=token)
+    assert token not in out.getvalue()
