@@ -128,3 +128,21 @@ async def test_bad_mode_bodies_are_4xx_and_change_nothing(guarded: LivePool, bod
     assert response.status_code in {413, 422}
     assert response.json()["error"] in {"invalid_request", "payload_too_large"}
     assert guarded.app.context.policy.ban_threshold == 10
+
+
+async def test_payments_routes_drive_the_pools_payment_control(guarded: LivePool) -> None:
+    client = guarded.client
+    assert (await client.get("/api/admin/payments/status")).status_code == 401
+    assert (await client.post("/api/admin/payments/pause")).status_code == 401
+    status = await client.get("/api/admin/payments/status", headers=AUTH)
+    assert status.status_code == 200, status.text
+    assert status.json()["paused"] is False and status.json()["wallet_configured"] is False
+    assert status.json()["pending_count"] == 0
+    paused = await client.post("/api/admin/payments/pause", headers=AUTH)
+    assert paused.json()["paused"] is True
+    assert await guarded.app.payments.control.paused()
+    resumed = await client.post("/api/admin/payments/resume", headers=AUTH)
+    assert resumed.json()["paused"] is False
+    assert not await guarded.app.payments.control.paused()
+    queue = await client.get("/api/admin/payments/queue", headers=AUTH)
+    assert queue.json() == {"pending_count": 0, "pending_total": 0, "data": []}

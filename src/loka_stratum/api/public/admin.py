@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, ValidationError
 
+from loka_stratum.api.public.admin_payments import payments_router
 from loka_stratum.api.public.errors import ApiError, error_responses
 from loka_stratum.api.public.models import Frozen
 from loka_stratum.api.public.protection import ProtectionControl, ProtectionMode
@@ -110,6 +111,7 @@ async def _read_mode(request: Request) -> ProtectionMode:
 
 
 def admin_router(pool: PublicPool, control: ProtectionControl) -> APIRouter:
+    """Every admin route: ddos-protection here, the payments routes from `admin_payments`."""
     gate = AdminGate(pool)
     router = APIRouter(
         prefix="/api/admin",
@@ -134,4 +136,5 @@ def admin_router(pool: PublicPool, control: ProtectionControl) -> APIRouter:
         control.set_mode(await _read_mode(request), by=peer_of(request))
         return protection_state(control, pool)
 
+    router.include_router(payments_router(pool.payments.control, gate))
     return router

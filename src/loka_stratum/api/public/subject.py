@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loka_stratum.api.public.admin_payments import PaymentsAdmin
 from loka_stratum.api.subject import HashrateView, ServerView
 from loka_stratum.config import Settings
 from loka_stratum.mining.template import BlockTemplate
@@ -82,6 +83,11 @@ class EngineHolder(Protocol):
     def engine(self) -> AsyncEngine: ...
 
 
+class PaymentsHolder(Protocol):
+    @property
+    def control(self) -> PaymentsAdmin: ...
+
+
 class PublicPool(Protocol):
     """The running pool as the public and admin API see it."""
 
@@ -107,3 +113,6 @@ class PublicPool(Protocol):
 
     @property
     def server(self) -> ServerView: ...
+
+    @property
+    def payments(self) -> PaymentsHolder: ...
