@@ -46,6 +46,7 @@ journal_dir = "{directory}/journal"
 
 [http]
 health_port = {free_port()}
+api_port = {free_port()}
 
 [logging]
 format = "json"
