@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
+from loka_stratum.app.pool import PoolApp
 from loka_stratum.app.reload import (
     ConfigChange,
     Reloader,
@@ -17,12 +19,15 @@ from loka_stratum.app.reload import (
     effective_settings,
     is_live,
 )
+from loka_stratum.app.sources import build_source
 from loka_stratum.bitcoin.network import network_by_name
 from loka_stratum.config import PoolSettings, Settings, load_config
 from loka_stratum.config.loader import LEAVES
 from loka_stratum.mining.vardiff import Vardiff, VardiffPolicy
+from loka_stratum.observability.metrics import Metrics
 from loka_stratum.server.bans import BanList
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.session import StratumSession
 
 TOKEN = "an-admin-token-of-some-length"
 BASE = """
@@ -276,3 +281,32 @@ def test_vardiff_set_policy_reports_only_a_moved_difficulty() -> None:
     assert vardiff.set_policy(VardiffPolicy(min_difficulty=2.0)) is None
     assert vardiff.set_policy(VardiffPolicy(min_difficulty=8.0)) == 8.0
     assert vardiff.difficulty == 8.0
+
+
+PORTS = """
+[[server.ports]]
+port = 3334
+start_difficulty = 4.0
+name = "asic"
+"""
+
+
+def test_extra_port_start_difficulty_is_live_but_a_new_port_is_not(tmp_path: Path) -> None:
+    old = load(tmp_path, BASE + PORTS)
+    harder = load(tmp_path, BASE + PORTS.replace("4.0", "8.0"))
+    moved = load(tmp_path, BASE + PORTS.replace("3334", "3335"))
+    assert diff_settings(old, harder) == ConfigChange(live=("server.ports",))
+    assert diff_settings(old, moved) == ConfigChange(restart=("server.ports",))
+
+
+def test_pool_app_starts_new_sessions_at_the_reloaded_difficulty(tmp_path: Path) -> None:
+    database = f'[database]\nurl = "sqlite:///{tmp_path}/p.db"\njournal_dir = "{tmp_path}/j"\n'
+    settings = load(tmp_path, BASE + database)
+    metrics = Metrics(CollectorRegistry(), version="test", mode="pool")
+    app = PoolApp(settings, build_source(settings, metrics), metrics)
+    app.server.bound[3333] = 40000  # as if bound
+    stratum = settings.stratum.model_copy(update={"start_difficulty": 2.0})
+    app.apply_settings(settings.model_copy(update={"stratum": stratum}))
+    session = app.server._session_factory(40000, 1.0)  # what the listener calls on accept
+    assert isinstance(session, StratumSession) and session.vardiff.difficulty == 2.0
+    assert app.settings.stratum.start_difficulty == 2.0

@@ -31,6 +31,7 @@ from loka_stratum.server.context import PoolContext
 from loka_stratum.server.jobs import JobDistributor
 from loka_stratum.server.listener import PortSpec, StratumServer, connection_cap
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.session import StratumSession
 from loka_stratum.server.shares import BlockHandler
 from loka_stratum.sources.base import WorkSource
 from loka_stratum.storage import Database, PoolSettings, ShareBatcher, ShareRecord
@@ -137,14 +138,20 @@ class PoolApp:
         self.payments = PaymentTask(settings, self.database)
         self.accounting = AccountingService(settings, self.database, self.source)
         self.context = self._build_context()
+        self.start_difficulty: dict[int, float] = {}
+        """Bound port -> start difficulty from a reload; absent: the configured one."""
         self.server = StratumServer(
             self.context,
             self.source,
             host=settings.server.host,
             ports=port_specs(settings),
             ipv6=settings.server.ipv6,
+            session_factory=self._new_session,
         )
         self.started_at = time.time()
+
+    def _new_session(self, port: int, difficulty: float) -> StratumSession:
+        return StratumSession(self.context, port, self.start_difficulty.get(port, difficulty))
 
     def _build_context(self) -> PoolContext:
         stratum = self.settings.stratum
@@ -176,6 +183,9 @@ class PoolApp:
         self.settings = settings
         apply_policy(self.context, session_policy(settings, self.network))
         self.context.max_connections = connection_cap(settings.server.max_connections)
+        for spec in port_specs(settings):
+            if spec.port in self.server.bound:
+                self.start_difficulty[self.server.bound[spec.port]] = spec.start_difficulty
 
     async def start(self) -> None:
         await self.database.migrate()

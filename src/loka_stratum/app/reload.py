@@ -1,8 +1,8 @@
 """SIGHUP: read the config again and apply what can change while miners stay connected.
 
 A reload compares every key of the new settings with the running ones. Keys in
-`LIVE_KEYS` (limits, vardiff, difficulty bounds, timeouts, the log filter, the
-admin token, the upstream list) are applied at once; every other changed key
+`LIVE_KEYS` (limits, vardiff, start difficulties and bounds, timeouts, the log
+filter, the admin token, the upstream list) are applied at once; every other changed key
 (ports, hosts, database, mode, work source, extranonce sizes, payout mode, ...)
 is reported as "restart required" and keeps its running value, so the settings
 the app exposes (`app.settings`, read by the HTTP surfaces) always describe what
@@ -32,6 +32,7 @@ log = get_logger("loka_stratum.app.reload")
 LIVE_KEYS: Final = (
     "limiter.*",
     "vardiff.*",
+    "stratum.start_difficulty",
     "stratum.min_difficulty",
     "stratum.max_difficulty",
     "stratum.version_mask",
@@ -72,14 +73,28 @@ def leaf_value(settings: BaseModel, path: tuple[str, ...]) -> Any:
     return value
 
 
+def ports_shape(settings: Settings) -> list[tuple[int, str | None, bool]]:
+    """The extra ports without their start difficulties: what binding them depends on."""
+    return [(extra.port, extra.name, extra.tls) for extra in settings.server.ports]
+
+
 def diff_settings(old: Settings, new: Settings) -> ConfigChange:
-    """Every leaf key (`server.port`, `pool.upstreams`, ...) whose value changed, classified."""
+    """Every leaf key (`server.port`, `pool.upstreams`, ...) whose value changed, classified.
+
+    `server.ports` is live when only start difficulties changed; new ports need a restart.
+    """
     changed = [
         leaf.dotted for leaf in LEAVES if leaf_value(old, leaf.path) != leaf_value(new, leaf.path)
     ]
+
+    def live(key: str) -> bool:
+        if key == "server.ports":
+            return ports_shape(old) == ports_shape(new)
+        return is_live(key)
+
     return ConfigChange(
-        live=tuple(key for key in changed if is_live(key)),
-        restart=tuple(key for key in changed if not is_live(key)),
+        live=tuple(key for key in changed if live(key)),
+        restart=tuple(key for key in changed if not live(key)),
     )
 
 
