@@ -70,6 +70,7 @@ class FakeWallet:
         self.http = JsonRpcHttpServer(self._dispatch, self._authorize)
         self._history: list[dict[str, Any]] = []
         self._hangs: dict[str, str] = {}
+        self._hang_from: dict[str, int] = {}
         self._released = asyncio.Event()
         self._arrived: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
@@ -99,20 +100,25 @@ class FakeWallet:
         self._released = asyncio.Event()
         await self.http.start()
 
-    def hang(self, method: str, *, after: bool = False, drop: bool = False) -> None:
-        """Hold calls of ``method`` until released: then run them (executed first when
-        ``after``; never, answering an error, when ``drop``: the call was lost)."""
+    def hang(self, method: str, *, after: bool = False, drop: bool = False, skip: int = 0) -> None:
+        """Hold calls of ``method`` (but the next ``skip``) until released: then run them
+        (executed first when ``after``; never, answering an error, when ``drop``)."""
         if self._released.is_set():
             self._released = asyncio.Event()
         self._hangs[method] = "drop" if drop else "after" if after else "before"
+        self._hang_from[method] = self.count(method) + skip + 1
 
     def release(self) -> None:
         self._hangs.clear()
         self._released.set()
 
-    async def wait_call(self, method: str) -> None:
-        event = self._arrived.setdefault(method, asyncio.Event())
-        await asyncio.wait_for(event.wait(), DEADLINE)
+    async def wait_call(self, method: str, times: int = 1) -> None:
+        """Until ``method`` has been called ``times`` times in all (bounded by DEADLINE)."""
+        async with asyncio.timeout(DEADLINE):
+            while self.count(method) < times:
+                event = self._arrived.setdefault(method, asyncio.Event())
+                await event.wait()
+                event.clear()
 
     def count(self, method: str) -> int:
         return sum(name == method for name, _ in self.calls)
@@ -146,7 +152,8 @@ class FakeWallet:
     async def _dispatch(self, method: str, params: list[Any]) -> Any:
         self.calls.append((method, params))
         self._arrived.setdefault(method, asyncio.Event()).set()
-        hang = self._hangs.get(method)
+        held = self.count(method) >= self._hang_from.get(method, 0)
+        hang = self._hangs.get(method) if held else None
         if hang in ("before", "drop"):
             await self._released.wait()
         if hang == "drop":
