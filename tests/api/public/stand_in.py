@@ -22,7 +22,7 @@ from loka_stratum.mining.hashrate import HashrateWindow
 from loka_stratum.mining.template import BlockTemplate
 from loka_stratum.mining.vardiff import VardiffPolicy
 from loka_stratum.server.policy import SessionPolicy
-from loka_stratum.storage import migrate_sync
+from loka_stratum.storage import migrate, migrate_sync
 from tests.api.fakes import TEMPLATE
 
 
@@ -117,8 +117,17 @@ class StandInPool:
     payments: StandInPayments = field(default_factory=StandInPayments)
 
 
-def stand_in_pool(directory: Path) -> StandInPool:
-    url = f"sqlite:///{directory}/api.db"
-    migrate_sync(url)
+def _pool(directory: Path) -> StandInPool:
     engine = create_async_engine(f"sqlite+aiosqlite:///{directory}/api.db", poolclass=NullPool)
     return StandInPool(StandInDatabase(engine))
+
+
+def stand_in_pool(directory: Path) -> StandInPool:
+    """For sync tests (no running event loop)."""
+    migrate_sync(f"sqlite:///{directory}/api.db")
+    return _pool(directory)
+
+
+async def stand_in_pool_async(directory: Path) -> StandInPool:
+    await migrate(f"sqlite:///{directory}/api.db")
+    return _pool(directory)
