@@ -1,0 +1,164 @@
+"""Miners -> `loka-stratum` in proxy mode -> `loka-stratum` pool on the embedded chain.
+
+Three real processes and three bundled CPU miners on loopback. The pool runs SOLO
+with a network difficulty low enough that forwarded shares find blocks; the proxy's
+account is the pool's payout address, so every block it finds pays the proxy's
+operator. What must hold: shares accepted at both levels, blocks found through the
+proxy land in the chain (and pass python-bitcoinlib), and the proxy's per-worker
+count of upstream-accepted shares equals the pool's per-worker count exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.bitcoin.bitcoinlib_check import check_block_bytes
+from tests.e2e.process import ADDRESS, BIN, PoolProcess, free_port, write_config
+
+MINERS = ("alice.rig1", "alice.rig2", "bob.s9")
+MINING_SECONDS = "15"
+
+
+def write_proxy_config(directory: Path, port: int, upstream_port: int) -> Path:
+    path = directory / "proxy.toml"
+    path.write_text(
+        f"""
+mode = "proxy"
+
+[server]
+host = "127.0.0.1"
+port = {port}
+
+[stratum]
+start_difficulty = 0.0001
+min_difficulty = 0.0001
+
+[vardiff]
+enabled = false
+
+[pool]
+username = "{ADDRESS}"
+password = "x"
+connection_timeout = 5
+
+[[pool.upstreams]]
+name = "local-pool"
+url = "stratum+tcp://127.0.0.1:{upstream_port}"
+
+[database]
+url = "sqlite:///{directory}/proxy.db"
+journal_dir = "{directory}/journal"
+
+[http]
+health_port = {free_port()}
+api_enabled = false
+
+[logging]
+format = "json"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[tuple[Path, Path, PoolProcess, PoolProcess, int]]:
+    pool_dir, proxy_dir = tmp_path / "pool", tmp_path / "proxy"
+    pool_dir.mkdir()
+    proxy_dir.mkdir()
+    pool_port, proxy_port = free_port(), free_port()
+    pool_config = write_config(pool_dir, pool_port)
+    text = pool_config.read_text(encoding="utf-8")
+    text = text.replace("start_difficulty = 0.0001", "start_difficulty = 0.0002")
+    text = text.replace("network_difficulty = 0.0004", "network_difficulty = 0.002")
+    pool_config.write_text(text, encoding="utf-8")
+    pool = PoolProcess(pool_config, pool_dir)
+    pool.wait_listening(pool_port)
+    proxy = PoolProcess(write_proxy_config(proxy_dir, proxy_port, pool_port), proxy_dir)
+    try:
+        proxy.wait_listening(proxy_port)
+        yield pool_dir, proxy_dir, pool, proxy, proxy_port
+    finally:
+        proxy.stop()
+        pool.stop()
+
+
+def mine(port: int, user: str) -> subprocess.Popen[str]:
+    args = ["client", "--host", "127.0.0.1", "--port", str(port), "--user", user]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LOKA_")}
+    return subprocess.Popen(
+        [str(BIN), *args, "--duration", MINING_SECONDS, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_miners_through_the_proxy_find_blocks_and_counts_match(
+    chain: tuple[Path, Path, PoolProcess, PoolProcess, int],
+) -> None:
+    pool_dir, proxy_dir, pool, proxy, proxy_port = chain
+    clients = [mine(proxy_port, user) for user in MINERS]
+    reports = []
+    for client in clients:
+        out, err = client.communicate(timeout=90)
+        reports.append(orjson.loads(out))
+        assert client.returncode == 0, out + err
+    for report in reports:
+        assert report["shares"]["accepted"] > 0
+        assert report["shares"]["rejected"] == 0
+    # Proxy first: it waits for the verdicts of forwarded shares, then flushes them.
+    code, _ = proxy.stop()
+    assert code == 0, proxy.log()
+    code, _ = pool.stop()
+    assert code == 0, pool.log()
+
+    with sqlite3.connect(proxy_dir / "proxy.db") as db:
+        local = dict(
+            db.execute(
+                "SELECT account || '.' || worker, SUM(accepted_count) FROM share_stats GROUP BY 1"
+            ).fetchall()
+        )
+        upstream_rows = db.execute(
+            "SELECT account || '.' || worker, SUM(accepted_count), SUM(rejected_count),"
+            " SUM(unanswered_count) FROM upstream_share_stats GROUP BY 1"
+        ).fetchall()
+    with sqlite3.connect(pool_dir / "pool.db") as db:
+        at_pool = dict(
+            db.execute(
+                "SELECT worker, SUM(accepted_count) FROM share_stats WHERE account = ?"
+                " GROUP BY worker",
+                (ADDRESS,),
+            ).fetchall()
+        )
+        blocks = db.execute(
+            "SELECT finder_worker, status, height, block_data FROM blocks ORDER BY height"
+        ).fetchall()
+
+    assert sum(local.values()) == sum(r["shares"]["accepted"] for r in reports)
+    upstream = {worker: accepted for worker, accepted, _, _ in upstream_rows}
+    assert {worker: rejected for worker, _, rejected, _ in upstream_rows} == dict.fromkeys(
+        MINERS, 0
+    )
+    assert {worker: unanswered for worker, _, _, unanswered in upstream_rows} == dict.fromkeys(
+        MINERS, 0
+    )
+    assert set(upstream) == set(MINERS)
+    assert upstream == at_pool, (upstream, at_pool)
+    for worker in MINERS:  # the pool's difficulty is twice the miners': some shares stay local
+        assert 0 < upstream[worker] < local[worker]
+
+    assert blocks, "no block found through the proxy"
+    for finder, status, height, data in blocks:
+        assert finder in MINERS
+        assert status == "pending"
+        check_block_bytes(bytes(data), expect_height=height, expect_segwit=True)
+    assert "Block candidate forwarded" in proxy.log()
