@@ -132,12 +132,10 @@ class PaymentStore:
         async with self._engine.begin() as connection:
             await connection.execute(statement)
 
-    async def with_status(
-        self, status: PaymentStatus, *, limit: int | None = None
-    ) -> builtins.list[PaymentRecord]:
+    async def with_status(self, status: PaymentStatus) -> builtins.list[PaymentRecord]:
         """Oldest first, with their outputs."""
         query = sa.select(payments).where(payments.c.status == status.value)
-        query = query.order_by(payments.c.created_at, payments.c.id).limit(limit)
+        query = query.order_by(payments.c.created_at, payments.c.id)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
             outputs = await _outputs(connection, [row["id"] for row in rows])
