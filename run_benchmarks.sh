@@ -22,6 +22,7 @@ run_all() {
   run_quick
   "$PY" bench/bench_share_persist.py --backend postgresql
   "$PY" bench/bench_server.py all
+  "$PY" bench/bench_proxy.py all
 }
 
 save() {

@@ -74,6 +74,7 @@ journal_dir = "{directory}/journal"
 
 [http]
 health_port = {free_port()}
+api_enabled = false
 
 [limiter]
 connections = 0

@@ -46,6 +46,7 @@ port = 0
 [http]
 health_host = "127.0.0.1"
 health_port = 0
+api_port = 0
 
 [embedded]
 chain_file = "{directory}/chain.dat"
