@@ -132,6 +132,7 @@ connections = {knobs.per_ip}
 
 [http]
 health_port = {health_port}
+api_port = 0
 admin_token = "{ADMIN_TOKEN}"
 
 [logging]
