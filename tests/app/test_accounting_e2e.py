@@ -120,15 +120,15 @@ async def mine(rigs: list[Rig]) -> Mined:
     network_target = difficulty_to_target(
         bits_to_difficulty(bits_for_difficulty(NETWORK_DIFFICULTY))
     )
+    turn = [rig for rig in rigs for _ in range(TURN[rig.account])]
     while len(mined.blocks) < BLOCKS and len(mined.shares) < MAX_SHARES:
-        for rig in rigs:
-            for _ in range(TURN[rig.account]):
-                block = await submit_share(rig, mined)
-                if hash_to_int(block) <= network_target:
-                    mined.blocks.append((block, len(mined.shares) - 1))
-                    for other in rigs:
-                        await next_clean_job(other)
-                    break
+        for rig in turn:
+            block = await submit_share(rig, mined)
+            if hash_to_int(block) <= network_target:
+                mined.blocks.append((block, len(mined.shares) - 1))
+                for other in rigs:
+                    await next_clean_job(other)
+                break  # a new turn on the new job
     assert len(mined.blocks) == BLOCKS, "no luck: raise MAX_SHARES"
     return mined
 
@@ -172,11 +172,15 @@ async def test_three_miners_are_credited_by_pplns_and_paid_into_balances_at_matu
 ) -> None:
     app, source = pool
     port = next(iter(app.server.bound.values()))
-    rigs = []
-    for account in TURN:
-        miner = await Miner.connect(port)
-        rigs.append(Rig(account, miner, await miner.handshake(f"{account}.rig")))
-    mined = await mine(rigs)
+    rigs: list[Rig] = []
+    try:
+        for account in TURN:
+            miner = await Miner.connect(port)
+            rigs.append(Rig(account, miner, await miner.handshake(f"{account}.rig")))
+        mined = await mine(rigs)
+    finally:
+        for rig in rigs:
+            await rig.miner.close()
     await app.blocks.drain()
     await app.batcher.wait_for(lambda stats: stats.pending_shares == 0)
     await app.accounting.run_once()
@@ -211,5 +215,3 @@ async def test_three_miners_are_credited_by_pplns_and_paid_into_balances_at_matu
     assert {c.status for c in await ledger.credits_for(tip.hash)} == {CreditStatus.VOID}
     assert await ledger.balances() == matured
     assert await ledger.immature() == {}
-    for rig in rigs:
-        await rig.miner.close()
