@@ -151,6 +151,10 @@ class Channel:
         return slot
 
     def release(self, session: ProxySession) -> None:
+        """A miner of this split left. One sent away at a re-home is no longer ours: its
+        extranonce1 is of an older split and may equal a live miner's prefix in this one."""
+        if session not in self.sessions:
+            return
         self.sessions.discard(session)
         if self.split is not None and session.extranonce1 is not None:
             self.split.release(session.extranonce1, self._clock())
@@ -251,7 +255,10 @@ class Channel:
         )
         now = self._clock()
         for session in list(self.sessions):
-            session.rehome(self.split.allocate(now))
+            slot = self.split.allocate(now) if session.can_take_extranonce else None
+            if slot is None:
+                self.sessions.discard(session)  # told to reconnect: it subscribes anew
+            session.rehome(slot)
         if conn.notify is not None:
             self._on_notify(conn.notify)
 

@@ -148,6 +148,11 @@ class ProxySession(BaseSession[ProxyContext]):
             return
         self._begin_work(channel.current)
 
+    @property
+    def can_take_extranonce(self) -> bool:
+        """Whether a new extranonce can reach this miner (`mining.set_extranonce`)."""
+        return self._transport is not None and self.extranonce_subscribed and self.work is not None
+
     def rehome(self, slot: MinerExtranonce | None) -> None:
         """The channel has a new upstream extranonce: move this miner onto it.
 
@@ -156,7 +161,7 @@ class ProxySession(BaseSession[ProxyContext]):
         """
         if self._transport is None:
             return
-        if slot is None or not self.extranonce_subscribed or self.work is None:
+        if slot is None or not self.can_take_extranonce:
             self._write(self._conn.send(Reconnect()))
             self.close("upstream-changed")
             return
