@@ -90,6 +90,9 @@ class Channel:
         self.sessions: set[ProxySession] = set()
         self.ready = asyncio.Event()
         """Set while connected with a job: miners can be given work."""
+        self.connected = asyncio.Event()
+        """Set while connected: enough for a passthrough miner, whose own authorize may be
+        what makes its upstream send the first job."""
         self._authorized: dict[str, asyncio.Future[bool]] = {}
         self._next_seq = next_seq
         self._on_job = on_job
@@ -143,7 +146,7 @@ class Channel:
     def claim(self, session: ProxySession, resume: bytes | None) -> MinerExtranonce | None:
         """An extranonce for `session` on this channel, or None when full or not ready."""
         split = self.split
-        if split is None or not self.ready.is_set():
+        if split is None or not (self.connected if self.whole else self.ready).is_set():
             return None
         slot = split.allocate(self._clock(), resume)
         if slot is not None:
@@ -223,6 +226,7 @@ class Channel:
             self.upstream_difficulty = event.difficulty
         elif isinstance(event, Disconnected):
             self.ready.clear()
+            self.connected.clear()
             self.conn = None
         elif isinstance(event, SetVersionMask):
             log.info("Upstream version mask", upstream=self.name, mask=f"{self.version_mask:08x}")
@@ -243,6 +247,7 @@ class Channel:
         self.jobs.clear()
         self.current = None
         self.ready.clear()
+        self.connected.set()
         log.info(
             "Upstream channel ready",
             channel=self.index,

@@ -212,7 +212,7 @@ class ProxyContext(ServerContext):
             return None
         channel = self._open_channel()
         try:
-            await channel.ready.wait()
+            await channel.connected.wait()
         except BaseException:
             self._close_channel(channel)
             raise

@@ -147,6 +147,7 @@ class ProxySession(BaseSession[ProxyContext]):
         if channel is None:
             return
         self._begin_work(channel.current)
+        self.active = True  # no job yet (passthrough): the upstream's first one is broadcast
 
     @property
     def can_take_extranonce(self) -> bool:
