@@ -39,12 +39,28 @@ class Services(_Frozen):
     metrics: ServiceStatus
 
 
+class UpstreamDetail(_Frozen):
+    """Proxy mode: one upstream channel (connection slot)."""
+
+    channel: int
+    upstream: str | None = Field(description="Upstream connected now; null while down.")
+    miners: int = Field(description="Miners on this channel.")
+    failovers: int = Field(description="Switches to a less preferred upstream.")
+    failbacks: int = Field(description="Switches back to a more preferred upstream.")
+    connections: int = Field(description="Handshakes completed, reconnects included.")
+    last_job_age: float | None = Field(description="Seconds since the upstream's last job.")
+    last_error: str | None
+
+
 class WorkSourceDetail(_Frozen):
     kind: SourceKind
     state: SourceState
     detail: str
     height: int | None = Field(description="Height of the block being mined.")
     last_template_age: float | None = Field(description="Seconds since the last template.")
+    upstreams: list[UpstreamDetail] = Field(
+        default_factory=list, description="Proxy mode: the upstream channels."
+    )
 
 
 class DatabaseDetail(_Frozen):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Final
 
 from loka_stratum.api.checks import CachedCheck
@@ -32,6 +33,7 @@ from loka_stratum.api.models import (
     Services,
     ServiceStatus,
     SourceKind,
+    UpstreamDetail,
     WorkSourceDetail,
 )
 from loka_stratum.api.resources import ProcessResources
@@ -171,6 +173,7 @@ class HealthReporter:
             detail=health.detail,
             height=health.height,
             last_template_age=None if last is None else round(max(now - last, 0.0), 3),
+            upstreams=[UpstreamDetail(**asdict(status)) for status in health.upstreams],
         )
 
     def _source_kind(self) -> SourceKind:

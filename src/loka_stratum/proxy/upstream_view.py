@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from loka_stratum.proxy.context import ProxyContext
-from loka_stratum.sources.base import SourceHealth, SourceState
+from loka_stratum.sources.base import SourceHealth, SourceState, UpstreamStatus
 
 
 class UpstreamSourceView:
@@ -41,4 +41,17 @@ class UpstreamSourceView:
             state = SourceState.DEGRADED
         else:
             state = SourceState.HEALTHY
-        return SourceHealth(state, detail, None, last_job_at)
+        channels = tuple(
+            UpstreamStatus(
+                channel=channel.index,
+                upstream=health.upstream,
+                miners=len(channel.sessions),
+                failovers=health.failovers,
+                failbacks=health.failbacks,
+                connections=health.connections,
+                last_job_age=None if health.last_job_age is None else round(health.last_job_age, 3),
+                last_error=health.last_error,
+            )
+            for channel, health in zip(context.channels, healths, strict=True)
+        )
+        return SourceHealth(state, detail, None, last_job_at, channels)

@@ -50,12 +50,29 @@ class SourceState(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class UpstreamStatus:
+    """Proxy mode: one upstream channel, as health reports it."""
+
+    channel: int
+    upstream: str | None
+    """The upstream connected now; None while the channel has no connection."""
+    miners: int
+    failovers: int
+    failbacks: int
+    connections: int
+    last_job_age: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SourceHealth:
     state: SourceState
     detail: str = ""
     height: int | None = None
     last_template_at: float | None = None
     """Wall-clock time of the last template, for a 'last job age' figure."""
+    upstreams: tuple[UpstreamStatus, ...] = ()
+    """Proxy mode: every upstream channel (pool mode: empty)."""
 
 
 class WorkSource(Protocol):
