@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from loka_stratum.mining.jobbook import JobBook
@@ -268,6 +269,9 @@ class Channel:
             self._on_notify(conn.notify)
 
     def _on_notify(self, notify: Notify) -> None:
+        if self.current is None and not notify.clean_jobs:
+            # The first job on a new extranonce: every older job is retired, so say so.
+            notify = replace(notify, clean_jobs=True)
         seq = self._next_seq()
         self._generation += 1
         try:
