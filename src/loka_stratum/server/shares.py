@@ -88,7 +88,6 @@ class BlockHandler:
         self, block: bytes, result: ShareResult, identity: MinerIdentity
     ) -> SubmitResult:
         submitted = await self._source.submit_block(block)
-        self.found.append(submitted)
         job = result.job
         height = job.height if job is not None else None
         verdict = submitted.verdict or "accepted"
@@ -105,6 +104,7 @@ class BlockHandler:
         if self._store is not None and job is not None and height is not None:
             reward = job.coinbase_value or block_subsidy(height, self._source.network)
             await self._store_block(block, submitted, identity, job.prev_hash, height, reward)
+        self.found.append(submitted)  # handled: submitted, logged and stored
         return submitted
 
     async def _store_block(
