@@ -47,6 +47,10 @@ GROW_WHEN_FREE = 8
 """Open the next channel once the last one has this few free prefixes left, so miners
 arriving in a burst do not wait for an upstream handshake."""
 
+CLAIM_SHARE = 0.9
+"""Of the handshake window left at subscribe, how much a miner may wait for an upstream:
+the rest lets it hear why before the session's handshake timer closes the connection."""
+
 _VERDICTS = {
     Kind.ACCEPTED: Verdict.ACCEPTED,
     Kind.REJECTED: Verdict.REJECTED,
@@ -181,8 +185,9 @@ class ProxyContext(ServerContext):
         """A channel and extranonce for a subscribing miner; None if none comes in time."""
         if not self.has_upstreams:
             return None
+        window = self.policy.handshake_timeout - (self.clock() - session.connected_at)
         try:
-            async with asyncio.timeout(self.policy.handshake_timeout):
+            async with asyncio.timeout(max(0.0, window) * CLAIM_SHARE):
                 if self.passthrough:
                     return await self._claim_own(session)
                 return await self._claim_shared(session, resume)
