@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import orjson
 
 from loka_stratum.protocol import StratumErrorCode
 from tests.proxy.fake_upstream import FakeUpstream
@@ -11,15 +14,9 @@ from tests.proxy.runtime_harness import UPSTREAM_DIFFICULTY, ProxyMiner, running
 HANDSHAKE = 0.3
 
 
-async def send(miner: ProxyMiner, msg_id: int, method: str, params: list[object]) -> None:
+async def send(miner: ProxyMiner, msg_id: int, method: str, params: list[Any]) -> None:
     """Send without waiting for the answer (to pipeline requests)."""
-    await miner.send_raw(
-        f'{{"id": {msg_id}, "method": "{method}", "params": {_json(params)}}}\n'.encode()
-    )
-
-
-def _json(params: list[object]) -> str:
-    return "[" + ", ".join(f'"{p}"' for p in params) + "]"
+    await miner.send_raw(orjson.dumps({"id": msg_id, "method": method, "params": params}) + b"\n")
 
 
 async def test_submit_before_the_subscribe_is_answered_is_refused_then_work_goes_on() -> None:
