@@ -23,6 +23,7 @@ from loka_stratum.protocol import (
     Reconnect,
     Response,
     SetExtranonce,
+    SetVersionMask,
     StratumErrorCode,
     Submit,
     Subscribe,
@@ -96,11 +97,21 @@ class ProxySession(BaseSession[ProxyContext]):
         self._maybe_start_work()
 
     def _take_extranonce(self, slot: MinerExtranonce) -> None:
+        if self.channel is not None:
+            self._narrow_version_mask(self.channel.version_mask)
         target = ShareTarget.for_difficulty(self.vardiff.difficulty)
         self.extranonce1 = slot.extranonce1
         self.work = MinerWork(
             slot.extranonce1, slot.extranonce2_size, target, version_mask=self._version_mask
         )
+
+    def _narrow_version_mask(self, granted: int) -> None:
+        """Roll no more than this miner's upstream grants: its configure may have been
+        answered before any upstream was connected, or for another upstream."""
+        narrowed = self._version_mask & granted
+        if narrowed != self._version_mask:
+            self._version_mask = narrowed
+            self._write(self._conn.send(SetVersionMask(narrowed)))
 
     def _on_authorize(self, msg_id: JsonValue, request: Authorize) -> None:
         try:
