@@ -204,28 +204,55 @@ class ProxyMiner(Miner):
         self.job = await self.notify()
         return self.job
 
+    async def expect(self, method: str) -> list[Any]:
+        """The params of the next unread notification `method`, skipping others before it."""
+        while True:
+            for index, message in enumerate(self.notifications):
+                if message["method"] == method:
+                    del self.notifications[: index + 1]
+                    params: list[Any] = message["params"]
+                    return params
+            await self.read()
+
     async def submit(
-        self, nonce: int, *, worker: str = "acct.rig1", extranonce2: bytes | None = None
+        self,
+        nonce: int,
+        *,
+        worker: str = "acct.rig1",
+        extranonce2: bytes | None = None,
+        version_bits: int | None = None,
     ) -> dict[str, Any]:
         """Submit `nonce` on the current job; the pool's answer to it."""
         e2 = bytes(self.extranonce2_size) if extranonce2 is None else extranonce2
         params = [worker, self.job[0], e2.hex(), self.job[7], f"{nonce:08x}"]
-        return await self.call(f"s{nonce}-{e2.hex()}", "mining.submit", params)
+        if version_bits is not None:
+            params.append(f"{version_bits:08x}")
+        return await self.call(f"s{nonce}-{e2.hex()}-{version_bits}", "mining.submit", params)
 
     def nonce(
-        self, low: float, high: float = float("inf"), *, start: int = 0, e2: bytes = b""
+        self,
+        low: float,
+        high: float = float("inf"),
+        *,
+        start: int = 0,
+        e2: bytes = b"",
+        version_bits: int = 0,
     ) -> int:
         """The first nonce from `start` whose share difficulty is in [low, high)."""
         e2 = e2 or bytes(self.extranonce2_size)
         for nonce in range(start, start + 1_000_000):
-            achieved = difficulty_of(miner_header(self.job, self.extranonce1, e2, nonce))
+            share = miner_header(self.job, self.extranonce1, e2, nonce, version_bits)
+            achieved = difficulty_of(share)
             if low <= achieved < high:
                 return nonce
         raise AssertionError("no such nonce")
 
 
-def header(notify: Notify, extranonce1: bytes, extranonce2: bytes, ntime: int, nonce: int) -> bytes:
-    """The 80-byte header a share of `notify` hashes (independent of the validator)."""
+def header(
+    notify: Notify, extranonce1: bytes, extranonce2: bytes, ntime: int, nonce: int, bits: int = 0
+) -> bytes:
+    """The 80-byte header a share of `notify` hashes (independent of the validator);
+    `bits`: the version bits the miner rolled."""
     coinbase = bytes.fromhex(notify.coinb1) + extranonce1 + extranonce2
     coinbase += bytes.fromhex(notify.coinb2)
     root = sha256d(coinbase)
@@ -233,7 +260,7 @@ def header(notify: Notify, extranonce1: bytes, extranonce2: bytes, ntime: int, n
         root = sha256d(root + bytes.fromhex(sibling))
     return struct.pack(
         "<I32s32sIII",
-        int(notify.version, 16),
+        int(notify.version, 16) | bits,
         prevhash_from_stratum(notify.prevhash),
         root,
         ntime,
@@ -242,17 +269,20 @@ def header(notify: Notify, extranonce1: bytes, extranonce2: bytes, ntime: int, n
     )
 
 
-def miner_header(job: list[Any], extranonce1: bytes, extranonce2: bytes, nonce: int) -> bytes:
+def miner_header(
+    job: list[Any], extranonce1: bytes, extranonce2: bytes, nonce: int, version_bits: int = 0
+) -> bytes:
     """The header of a share on a job as the miner got it (notify params)."""
     job_id, prevhash, coinb1, coinb2, branch, version, nbits, ntime, clean = job
     notify = Notify(job_id, prevhash, coinb1, coinb2, tuple(branch), version, nbits, ntime, clean)
-    return header(notify, extranonce1, extranonce2, int(job[7], 16), nonce)
+    return header(notify, extranonce1, extranonce2, int(ntime, 16), nonce, version_bits)
 
 
 def upstream_header(notify: Notify, extranonce1: bytes, share: Submit) -> bytes:
     """The header of a forwarded share as the upstream sees it."""
-    extranonce2 = bytes.fromhex(share.extranonce2)
-    return header(notify, extranonce1, extranonce2, int(share.ntime, 16), int(share.nonce, 16))
+    extranonce2, ntime = bytes.fromhex(share.extranonce2), int(share.ntime, 16)
+    bits = int(share.version_bits or "0", 16)
+    return header(notify, extranonce1, extranonce2, ntime, int(share.nonce, 16), bits)
 
 
 def difficulty_of(block_header: bytes) -> float:

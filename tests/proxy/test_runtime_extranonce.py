@@ -16,6 +16,7 @@ from loka_stratum.proxy.session import ProxySession
 from loka_stratum.proxy.subdivision import MinerExtranonce
 from tests.proxy.fake_upstream import FakeUpstream
 from tests.proxy.runtime_harness import (
+    FIRST_JOB,
     UPSTREAM_DIFFICULTY,
     ScriptedChannel,
     miner_header,
@@ -146,3 +147,36 @@ def test_no_two_live_miners_build_the_same_coinbase(
                     channel.release(cast(ProxySession, rig))
             rigs = [rig for rig in rigs if not rig.gone]
         check_no_two_coinbases_alike(scripted, rigs, e2)
+
+
+@pytest.mark.parametrize("upstream_mask", [0x1FFFE000, 0x00006000])
+async def test_version_bits_roll_within_the_upstream_grant_and_go_up(upstream_mask: int) -> None:
+    async with (
+        FakeUpstream(difficulty=UPSTREAM_DIFFICULTY, version_mask=upstream_mask) as pool,
+        running_proxy(pool) as proxy,
+    ):
+        pool.refusing = True  # configure is answered before any upstream granted a mask
+        miner = await proxy.miner()
+        reply = await miner.call(
+            1, "mining.configure", [["version-rolling"], {"version-rolling.mask": "ffffffff"}]
+        )
+        assert reply["result"]["version-rolling.mask"] == "1fffe000"
+        pool.refusing = False
+        subscribed = (await miner.call(2, "mining.subscribe", ["m/1.0"]))["result"]
+        miner.extranonce1, miner.extranonce2_size = bytes.fromhex(subscribed[1]), subscribed[2]
+        narrowed = [m["params"] for m in miner.notifications]
+        assert narrowed == ([] if upstream_mask == 0x1FFFE000 else [[f"{upstream_mask:08x}"]])
+        assert (await miner.call(3, "mining.authorize", ["acct.rig1", "x"]))["result"] is True
+        miner.job = await miner.notify()
+        upstream = await pool.session(0)
+        bits = upstream_mask & -upstream_mask  # the lowest bit it may roll
+        nonce = miner.nonce(UPSTREAM_DIFFICULTY, version_bits=bits)
+        assert (await miner.submit(nonce, version_bits=bits))["result"] is True
+        await pool.wait_for(lambda: len(upstream.submits) == 1)
+        [share] = upstream.submits
+        assert share.version_bits == f"{bits:08x}"
+        e2 = bytes(miner.extranonce2_size)
+        assert upstream_header(FIRST_JOB, upstream.extranonce1, share) == miner_header(
+            miner.job, miner.extranonce1, e2, nonce, bits
+        )
+        await miner.close()
