@@ -5,11 +5,13 @@ the upstream's verdicts are counted apart and never change the miner's answer.""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from loka_stratum.protocol import StratumError, StratumErrorCode, Submit
 from loka_stratum.storage.verdicts import Verdict
 from tests.proxy.fake_upstream import FakeUpstream
 from tests.proxy.runtime_harness import (
+    FIRST_JOB,
     MINER_DIFFICULTY,
     UPSTREAM_DIFFICULTY,
     ProxyMiner,
@@ -141,3 +143,36 @@ async def test_upstream_rejections_are_counted_as_rejected_or_stale_never_accept
         assert metric(rejected, upstream="primary", reason="low-difficulty") == 1
         assert metric(rejected, upstream="primary", reason="job-not-found") == 2
         await miner.close()
+
+
+async def test_upstream_clean_jobs_make_older_jobs_stale_for_everyone() -> None:
+    async with (
+        FakeUpstream(difficulty=UPSTREAM_DIFFICULTY) as pool,
+        running_proxy(pool) as proxy,
+    ):
+        miners = [await proxy.miner(), await proxy.miner()]
+        await miners[0].join("acct.rig1")
+        await miners[1].join("acct.rig1")
+        session = await pool.session(0)
+        old = [miner.job for miner in miners]
+        session.send(replace(FIRST_JOB, job_id="refresh", ntime="6553f200", clean_jobs=False))
+        refreshed = [await miner.next_job() for miner in miners]
+        for miner, job in zip(miners, old, strict=True):
+            miner.job = job  # a refresh keeps the older job valid
+            assert (await miner.submit(miner.nonce(UPSTREAM_DIFFICULTY)))["result"] is True
+        session.send(replace(FIRST_JOB, job_id="block", prevhash="cd" * 32, clean_jobs=True))
+        for miner, job in zip(miners, refreshed, strict=True):
+            assert (await miner.next_job())[8] is True
+            miner.job = job
+            stale = await miner.submit(miner.nonce(UPSTREAM_DIFFICULTY))
+            assert stale["error"][0] == StratumErrorCode.JOB_NOT_FOUND
+        await proxy.sink.wait_for(lambda: len(proxy.sink.verdicts) == 2)
+        assert [share.job_id for share in session.submits] == ["job1", "job1"]
+        assert [share.reject_reason for share in proxy.sink.shares] == [
+            None,
+            None,
+            "stale",
+            "stale",
+        ]
+        for miner in miners:
+            await miner.close()
