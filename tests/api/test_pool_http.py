@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from loka_stratum import __version__
 from loka_stratum.api import HealthServer
 from loka_stratum.app.pool import PoolApp
+from loka_stratum.app.proxy import ProxyApp
 from loka_stratum.app.run import run_pool
 from loka_stratum.config import Settings, load_config
 from loka_stratum.storage.pgserver import PostgresServer
@@ -72,7 +73,7 @@ class RunningPool:
 
 
 async def start_pool(directory: Path, database_url: str) -> RunningPool:
-    started: asyncio.Future[PoolApp] = asyncio.get_running_loop().create_future()
+    started: asyncio.Future[PoolApp | ProxyApp] = asyncio.get_running_loop().create_future()
     servers: list[HealthServer] = []
     settings = pool_settings(directory, database_url)
     task = asyncio.create_task(
@@ -85,7 +86,9 @@ async def start_pool(directory: Path, database_url: str) -> RunningPool:
     if started not in done:
         task.cancel()
         pytest.fail(f"pool did not start: {task.exception() if task in done else 'timeout'}")
-    return RunningPool(started.result(), servers[0], task)
+    app = started.result()
+    assert isinstance(app, PoolApp)
+    return RunningPool(app, servers[0], task)
 
 
 async def stop_pool(running: RunningPool) -> None:

@@ -254,6 +254,10 @@ class FakeContext:
     bans: BanList
     sessions: set[FakeSession] = field(default_factory=set)
 
+    def set_policy(self, normal: SessionPolicy) -> None:  # as ServerContext, in normal mode
+        self.policy = normal
+        self.bans.duration = normal.ban_duration
+
 
 def policy(min_difficulty: float, max_difficulty: float, ban: float = 600.0) -> SessionPolicy:
     return SessionPolicy(

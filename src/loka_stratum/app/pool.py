@@ -31,6 +31,7 @@ from loka_stratum.server.context import PoolContext
 from loka_stratum.server.jobs import JobDistributor
 from loka_stratum.server.listener import PortSpec, StratumServer, connection_cap
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.protection import ProtectionMode
 from loka_stratum.server.session import StratumSession
 from loka_stratum.server.shares import BlockHandler
 from loka_stratum.sources.base import WorkSource
@@ -138,6 +139,7 @@ class PoolApp:
         self.payments = PaymentTask(settings, self.database)
         self.accounting = AccountingService(settings, self.database, self.source)
         self.context = self._build_context()
+        self.context.set_protection(ProtectionMode(settings.limiter.mode))
         self.start_difficulty: dict[int, float] = {}
         """Bound port -> start difficulty from a reload; absent: the configured one."""
         self.server = StratumServer(

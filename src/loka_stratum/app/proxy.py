@@ -31,6 +31,7 @@ from loka_stratum.proxy.sources import effective_upstreams
 from loka_stratum.proxy.types import UpstreamOptions
 from loka_stratum.proxy.upstream_view import UpstreamSourceView
 from loka_stratum.server.listener import StratumServer, connection_cap
+from loka_stratum.server.protection import ProtectionMode
 from loka_stratum.storage import Database, PoolSettings, ShareBatcher
 from loka_stratum.storage.verdicts import VerdictRecord
 
@@ -94,6 +95,7 @@ class ProxyApp:
             max_future_ntime=int(stratum.ntime_future_limit),
             resume_window=stratum.session_resume_window,
         )
+        self.context.set_protection(ProtectionMode(settings.limiter.mode))
         self.source = UpstreamSourceView(self.context)
         self.payments = PaymentTask(settings, self.database)
         """Never started here (the proxy pays nobody); the admin API reads its status."""

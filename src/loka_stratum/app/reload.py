@@ -135,8 +135,7 @@ def apply_policy(context: PolicyHolder, policy: SessionPolicy) -> int:
     Each session's vardiff follows the new bounds; a miner whose difficulty fell outside
     them is sent the bounded one.
     """
-    context.policy = policy
-    context.bans.duration = policy.ban_duration
+    context.set_policy(policy)
     moved = 0
     for session in list(context.sessions):
         change = session.vardiff.set_policy(policy.vardiff)
@@ -144,10 +143,6 @@ def apply_policy(context: PolicyHolder, policy: SessionPolicy) -> int:
             session._change_difficulty(change)  # the session's own path to the miner
             moved += 1
     return moved
-
-
-class _Bans(Protocol):
-    duration: float
 
 
 class _Vardiff(Protocol):
@@ -162,10 +157,7 @@ class _Session(Protocol):
 
 
 class PolicyHolder(Protocol):
-    policy: SessionPolicy
-
-    @property
-    def bans(self) -> _Bans: ...
+    def set_policy(self, normal: SessionPolicy) -> None: ...
 
     @property
     def sessions(self) -> Iterable[_Session]: ...

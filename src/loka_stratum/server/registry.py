@@ -21,6 +21,7 @@ from loka_stratum.observability.metrics import Metrics
 from loka_stratum.server.bans import BanList
 from loka_stratum.server.fanout import FanoutWriter
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.protection import ProtectionMode, protected_policy
 from loka_stratum.server.shares import ShareIds, ShareSink
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ class ServerContext:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.policy = policy
+        """What sessions apply: the normal policy with the protection mode on top."""
+        self.normal_policy = policy
+        self.protection = ProtectionMode.NORMAL
         self.shares = shares
         self.metrics = metrics
         self.max_connections = max_connections
@@ -71,6 +75,17 @@ class ServerContext:
     @property
     def network(self) -> Network:
         return self.policy.network
+
+    def set_policy(self, normal: SessionPolicy) -> None:
+        """New configured limits (a reload); the protection mode stays in force on top."""
+        self.normal_policy = normal
+        self.policy = protected_policy(normal, self.protection)
+        self.bans.duration = self.policy.ban_duration
+
+    def set_protection(self, mode: ProtectionMode) -> None:
+        """A ddos-protection mode for every session, connected or new."""
+        self.protection = mode
+        self.policy = protected_policy(self.normal_policy, mode)
 
     def port_metrics(self, port: int) -> PortMetrics:
         return self.metrics.port(port)

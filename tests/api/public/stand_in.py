@@ -22,6 +22,7 @@ from loka_stratum.mining.hashrate import HashrateWindow
 from loka_stratum.mining.template import BlockTemplate
 from loka_stratum.mining.vardiff import VardiffPolicy
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.protection import ProtectionMode, protected_policy
 from loka_stratum.storage import migrate, migrate_sync
 from tests.api.fakes import TEMPLATE
 
@@ -39,6 +40,14 @@ class StandInContext:
     )
     sessions: list[MinerSessionView] = field(default_factory=list)
     jobs: StandInJobs = field(default_factory=StandInJobs)
+    protection: ProtectionMode = ProtectionMode.NORMAL
+
+    def __post_init__(self) -> None:
+        self.normal = self.policy
+
+    def set_protection(self, mode: ProtectionMode) -> None:
+        self.protection = mode
+        self.policy = protected_policy(self.normal, mode)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
 from loka_stratum.api.public import (
     ProtectionControl,
@@ -18,6 +19,9 @@ from loka_stratum.api.public import (
     protected_policy,
 )
 from loka_stratum.api.public.ratelimit import TokenBuckets
+from loka_stratum.observability.metrics import Metrics
+from loka_stratum.server.registry import ServerContext
+from loka_stratum.storage.shares import ShareRecord
 from tests.api.public.stand_in import StandInContext, stand_in_pool_async
 
 
@@ -37,16 +41,29 @@ def test_each_mode_is_at_least_as_strict_as_the_one_below(per_ip: int, threshold
             assert 1 <= stricter.max_connections_per_ip <= looser.max_connections_per_ip
 
 
-def test_a_reloaded_policy_becomes_the_new_normal() -> None:
-    context = StandInContext()
+class _NoShares:
+    def record(self, share: ShareRecord) -> None:
+        raise AssertionError("no shares in this test")
+
+
+def test_a_reload_keeps_the_mode_on_top_of_the_new_limits() -> None:
+    context = ServerContext(
+        policy=StandInContext().policy,
+        shares=_NoShares(),
+        metrics=Metrics(CollectorRegistry(), version="test", mode="pool"),
+        max_connections=10,
+    )
     control = ProtectionControl(context)
     control.set_mode(ProtectionMode.EMERGENCY, by="test")
     assert context.policy.ban_threshold == 1
-    reloaded = dataclasses.replace(context.policy, ban_threshold=40)
-    context.policy = reloaded  # what a SIGHUP reload does
-    assert control.mode is ProtectionMode.NORMAL
+    reloaded = dataclasses.replace(context.normal_policy, ban_threshold=40, ban_duration=30.0)
+    context.set_policy(reloaded)  # what a SIGHUP reload does
+    assert control.mode is ProtectionMode.EMERGENCY
+    assert context.policy.ban_threshold == 1 and context.bans.duration == 30.0
     control.set_mode(ProtectionMode.ELEVATED, by="test")
     assert context.policy.ban_threshold == 20
+    control.set_mode(ProtectionMode.NORMAL, by="test")
+    assert context.policy is reloaded
 
 
 def test_buckets_refill_at_the_rate() -> None:

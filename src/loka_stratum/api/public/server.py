@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from loka_stratum.api.public.app import create_public_app
-from loka_stratum.api.public.protection import ProtectionControl, ProtectionMode
+from loka_stratum.api.public.protection import ProtectionControl
 from loka_stratum.api.public.subject import PublicPool
 from loka_stratum.api.server import (
     GRACEFUL_SHUTDOWN,
@@ -51,12 +51,9 @@ class PublicApiServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        """Bind (raising OSError if that fails), apply the configured mode, start serving."""
+        """Bind (raising OSError if that fails), start serving."""
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        configured = ProtectionMode(self.pool.settings.limiter.mode)
-        if configured is not ProtectionMode.NORMAL:
-            self.protection.set_mode(configured, by="config")
         config = _EmbeddedConfig(
             self.app,
             log_config=None,

@@ -18,6 +18,7 @@ from loka_stratum.api.subject import HashrateView, ServerView
 from loka_stratum.config import Settings
 from loka_stratum.mining.template import BlockTemplate
 from loka_stratum.server.policy import SessionPolicy
+from loka_stratum.server.protection import ProtectionMode
 
 
 class IdentityView(Protocol):
@@ -62,6 +63,11 @@ class PolicyHolder(Protocol):
     it changes the limits for connected miners too."""
 
     policy: SessionPolicy
+
+    @property
+    def protection(self) -> ProtectionMode: ...
+
+    def set_protection(self, mode: ProtectionMode) -> None: ...
 
     @property
     def sessions(self) -> Collection[MinerSessionView]: ...
