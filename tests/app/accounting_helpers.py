@@ -10,7 +10,7 @@ from loka_stratum.config import Settings
 from loka_stratum.storage import Database, NewBlock, ShareBatch, ShareRecord
 
 POOL_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
-FEE_ADDRESS = "bcrt1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7"
+FEE_ADDRESS = "bcrt1qqurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qursq2j8q4"  # P2WSH
 T0 = 1_700_000_000.0
 DIFF1_BITS = 0x1D00FFFF
 """Network difficulty exactly 1."""

@@ -143,3 +143,11 @@ def test_sigusr1_reopens_the_log_file_after_rotation(tmp_path: Path) -> None:
 
 def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+def test_dry_run_refuses_a_fee_address_of_another_network(tmp_path: Path) -> None:
+    mainnet = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+    config = write_config(tmp_path, free_port(), f'\n[accounting]\nfee_address = "{mainnet}"\n')
+    result = run_cli("start", "--config", str(config), "--dry-run")
+    assert result.returncode == 1, result.stdout
+    assert "accounting.fee_address" in result.stderr

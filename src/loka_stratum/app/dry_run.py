@@ -34,12 +34,18 @@ async def check_plan(loaded: LoadedConfig) -> int:
         f"stratum:     {settings.server.host} ports {ports}",
         f"database:    {mask_url_password(settings.database.url)}",
     ]
-    address = settings.stratum.pool_address
-    if settings.stratum.payout_mode == "pool" and address is not None:
-        try:
-            address_to_script(address, network)
-        except AddressError as exc:
-            problems.append(f"stratum.pool_address: {exc}")
+    addresses = {
+        "stratum.pool_address": settings.stratum.pool_address
+        if settings.stratum.payout_mode == "pool"
+        else None,
+        "accounting.fee_address": settings.accounting.fee_address,
+    }
+    for key, address in addresses.items():
+        if settings.mode == "pool" and address is not None:
+            try:
+                address_to_script(address, network)
+            except AddressError as exc:
+                problems.append(f"{key}: {exc}")
     problems += await _check_database(settings.database.url)
     source_line, source_problems = await _check_source(loaded)
     lines.append(f"work source: {source_line}")

@@ -1,0 +1,159 @@
+"""Found, matured, paid: three miners on the embedded chain, paid through the scripted wallet.
+
+A real pool (PPLNS, 1 % fee, 2 confirmations) on each database backend; three miners
+whose accounts are regtest addresses submit 3, 2 and 1 shares per turn (hashrates
+3:2:1) until the pool has found three blocks, then two more blocks bury them. The
+payment run must send each miner exactly its matured balance (read back from the
+`sendmany` calls the wallet received, not from our own tables), the fee address its
+fee, and a second run must send nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from loka_stratum.app.payments import runner_settings
+from loka_stratum.app.pool import PoolApp
+from loka_stratum.bitcoin.network import network_by_name
+from loka_stratum.bitcoin.target import bits_to_difficulty, difficulty_to_target, hash_to_int
+from loka_stratum.config import Settings
+from loka_stratum.observability.metrics import Metrics
+from loka_stratum.payments.control import PaymentsControl
+from loka_stratum.payments.wallet import WalletRpc
+from loka_stratum.sources.embedded import EmbeddedSource
+from loka_stratum.sources.embedded_chain import bits_for_difficulty
+from loka_stratum.sources.rpc import BitcoindRpc
+from loka_stratum.storage import BlockStatus, LedgerRepository
+from tests.app.accounting_helpers import FEE_ADDRESS, POOL_ADDRESS
+from tests.app.test_accounting_e2e import (
+    NETWORK_DIFFICULTY,
+    SHARE_DIFFICULTY,
+    Mined,
+    Rig,
+    next_clean_job,
+    submit_share,
+)
+from tests.fakes.wallet import COIN, FakeWallet
+from tests.server.harness import Miner
+
+REGTEST = network_by_name("regtest")
+MINERS = {  # regtest addresses (P2WPKH, P2WPKH, P2TR) -> shares per turn
+    "bcrt1qqyqszqgpqyqszqgpqyqszqgpqyqszqgpvxat9t": 3,
+    "bcrt1qqgpqyqszqgpqyqszqgpqyqszqgpqyqszazmwwa": 2,
+    "bcrt1pqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszq8t4fdp": 1,
+}
+BLOCKS = 3
+MAX_SHARES = 3000
+
+
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings.model_validate(
+        {
+            "server": {"host": "127.0.0.1", "port": 0},
+            "http": {"api_enabled": False},
+            "stratum": {
+                "payout_mode": "pool",
+                "pool_address": POOL_ADDRESS,
+                "start_difficulty": SHARE_DIFFICULTY,
+                "min_difficulty": SHARE_DIFFICULTY,
+            },
+            "vardiff": {"enabled": False},
+            "database": {
+                "url": database_url,
+                "journal_dir": str(tmp_path / "journal"),
+                "flush_interval": 0.05,
+            },
+            "accounting": {
+                "scheme": "pplns",
+                "confirmations": 2,
+                "fee_percent": 1.0,
+                "fee_address": FEE_ADDRESS,
+                "payout_threshold": 1_000,
+                "min_payout_threshold": 1_000,
+            },
+        }
+    )
+
+
+@pytest.fixture
+async def pool(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[PoolApp, Settings]]:
+    source = EmbeddedSource(network_difficulty=NETWORK_DIFFICULTY, template_refresh=3600.0)
+    config = settings(tmp_path, database_url)
+    app = PoolApp(config, source, Metrics(CollectorRegistry(), version="test", mode="pool"))
+    await app.start()
+    try:
+        yield app, config
+    finally:
+        await app.stop()
+
+
+async def mine_blocks(rigs: list[Rig], blocks: int) -> Mined:
+    """Submit shares in turns (3:2:1) until `blocks` blocks are found."""
+    mined = Mined([], [])
+    target = difficulty_to_target(bits_to_difficulty(bits_for_difficulty(NETWORK_DIFFICULTY)))
+    turn = [rig for rig in rigs for _ in range(MINERS[rig.account])]
+    while len(mined.blocks) < blocks and len(mined.shares) < MAX_SHARES:
+        for rig in turn:
+            block = await submit_share(rig, mined)
+            if hash_to_int(block) <= target:
+                mined.blocks.append((block, len(mined.shares) - 1))
+                for other in rigs:
+                    await next_clean_job(other)
+                break
+    assert len(mined.blocks) == blocks, "no luck: raise MAX_SHARES"
+    return mined
+
+
+async def test_matured_balances_are_paid_once_through_the_wallet(
+    pool: tuple[PoolApp, Settings],
+) -> None:
+    app, config = pool
+    port = next(iter(app.server.bound.values()))
+    rigs: list[Rig] = []
+    try:
+        for account in MINERS:
+            miner = await Miner.connect(port)
+            rigs.append(Rig(account, miner, await miner.handshake(f"{account}.rig")))
+        mined = await mine_blocks(rigs, BLOCKS)
+        burying = await mine_blocks(rigs, 2)  # the third block needs two confirmations
+    finally:
+        for rig in rigs:
+            await rig.miner.close()
+    await app.blocks.drain()
+    await app.batcher.wait_for(lambda stats: stats.pending_shares == 0)
+    await app.accounting.run_once()
+
+    ledger = LedgerRepository(app.database.engine)
+    for block_hash, _ in mined.blocks:
+        block = await app.database.blocks.get_by_hash(block_hash)
+        assert block is not None and block.status is BlockStatus.CONFIRMED
+    balances = await ledger.balances()
+    assert set(balances) == {*MINERS, FEE_ADDRESS}
+    assert balances[next(iter(MINERS))] > balances[list(MINERS)[2]]  # 3:2:1 shows
+    confirmed = [
+        block
+        for block_hash, _ in [*mined.blocks, *burying.blocks]
+        if (block := await app.database.blocks.get_by_hash(block_hash)) is not None
+        and block.status is BlockStatus.CONFIRMED
+    ]
+    assert sum(balances.values()) == sum(block.reward for block in confirmed)
+
+    async with FakeWallet(balance=1000 * COIN) as wallet:
+        rpc = WalletRpc(BitcoindRpc(wallet.url, wallet.auth, timeout=5.0))
+        try:
+            control = PaymentsControl(app.database, wallet=rpc, settings=runner_settings(config))
+            first = await control.process(manual=True)
+            assert first.ok, first.to_json()
+            assert [send.outputs for send in wallet.sends] == [balances]
+            assert wallet.paid_to() == balances
+            assert await ledger.balances() == dict.fromkeys(balances, 0)
+
+            second = await control.process(manual=True)
+            assert second.ok and second.paid == 0, second.to_json()
+            assert len(wallet.sends) == 1
+        finally:
+            await rpc.aclose()
