@@ -93,7 +93,12 @@ def _service_note(name: str, health: Mapping[str, Any]) -> str:
     """The detail `/health` gives beside a service's state, in parentheses."""
     source, database = health.get("work_source"), health.get("database")
     if name == "pool_connection" and isinstance(source, dict):
-        parts = [str(source.get("kind")), f"height {source.get('height')}", source.get("detail")]
+        height = source.get("height")
+        parts = [
+            str(source.get("kind")),
+            None if height is None else f"height {height}",
+            source.get("detail"),
+        ]
         return f" ({', '.join(part for part in parts if part)})"
     if name == "database" and isinstance(database, dict):
         journal, pending = database.get("journal_depth"), database.get("pending_shares")
