@@ -11,6 +11,7 @@ count of upstream-accepted shares equals the pool's per-worker count exactly.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import urllib.request
@@ -21,7 +22,7 @@ import orjson
 import pytest
 
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
-from tests.e2e.process import ADDRESS, BIN, PoolProcess, free_port, write_config
+from tests.e2e.process import ADDRESS, BIN, PoolProcess, free_port, wait_for, write_config
 
 MINERS = ("alice.rig1", "alice.rig2", "bob.s9")
 MINING_SECONDS = "15"
@@ -174,3 +175,51 @@ def test_miners_through_the_proxy_find_blocks_and_counts_match(
         assert status == "pending"
         check_block_bytes(bytes(data), expect_height=height, expect_segwit=True)
     assert "Block candidate forwarded" in proxy.log()
+
+
+def upstream_of(health_port: int) -> str | None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/health", timeout=5) as answer:
+        channels = orjson.loads(answer.read())["work_source"]["upstreams"]
+    return None if not channels else channels[0]["upstream"]
+
+
+def test_sighup_moves_the_proxy_to_a_new_upstream_list(tmp_path: Path) -> None:
+    pools: list[PoolProcess] = []
+    ports: list[int] = []
+    for name in ("a", "b"):
+        directory = tmp_path / name
+        directory.mkdir()
+        ports.append(free_port())
+        pools.append(PoolProcess(write_config(directory, ports[-1]), directory))
+    proxy_dir = tmp_path / "proxy"
+    proxy_dir.mkdir()
+    proxy_port, health_port = free_port(), free_port()
+    config = write_proxy_config(proxy_dir, proxy_port, ports[0], health_port)
+    proxy = None
+    try:
+        for pool, port in zip(pools, ports, strict=True):
+            pool.wait_listening(port)
+        proxy = PoolProcess(config, proxy_dir)
+        proxy.wait_listening(proxy_port)
+        wait_for(lambda: upstream_of(health_port) == "local-pool", "the first upstream")
+
+        config.write_text(config.read_text().replace(str(ports[0]), str(ports[1])), "utf-8")
+        proxy.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "Upstreams reloaded" in proxy.log(), "the reload")
+        wait_for(
+            lambda: pools[1].log().count("mining.authorize") > 0, "the proxy at the new upstream"
+        )
+        assert "removed from the upstream list" in proxy.log()  # same name, new address
+        assert upstream_of(health_port) == "local-pool"
+
+        config.write_text(config.read_text().replace('mode = "proxy"', 'mode = "bogus"'), "utf-8")
+        proxy.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "Configuration rejected" in proxy.log(), "the rejection")
+        assert upstream_of(health_port) == "local-pool"
+        code, seconds = proxy.stop()
+        assert code == 0 and seconds < 30, proxy.log()
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        for pool in pools:
+            pool.stop()

@@ -99,23 +99,44 @@ class ProxyApp:
         self.source = UpstreamSourceView(self.context)
         self.payments = PaymentTask(settings, self.database)
         """Never started here (the proxy pays nobody); the admin API reads its status."""
-        context = self.context
+        self.start_difficulty: dict[int, float] = {}
+        """Bound port -> start difficulty from a reload; absent: the configured one."""
+        self._reloads: set[asyncio.Task[None]] = set()
         self.server = StratumServer(
-            context,
+            self.context,
             None,
             host=settings.server.host,
             ports=port_specs(settings),
             ipv6=settings.server.ipv6,
-            session_factory=lambda port, difficulty: ProxySession(context, port, difficulty),
+            session_factory=self._new_session,
         )
         self.started_at = time.time()
 
+    def _new_session(self, port: int, difficulty: float) -> ProxySession:
+        return ProxySession(self.context, port, self.start_difficulty.get(port, difficulty))
+
     def apply_settings(self, settings: Settings) -> None:
-        """A config reload (SIGHUP): policy, caps and the upstream list for new channels."""
+        """A config reload (SIGHUP): policy, caps, start difficulties, and the upstream
+        list (the file's merged again with the `pools` table)."""
         self.settings = settings
         apply_policy(self.context, session_policy(settings, self.network))
         self.context.max_connections = connection_cap(settings.server.max_connections)
-        self.context.apply_upstreams(settings.pool)
+        for spec in port_specs(settings):
+            if spec.port in self.server.bound:
+                self.start_difficulty[self.server.bound[spec.port]] = spec.start_difficulty
+        task = asyncio.get_running_loop().create_task(self._reload_upstreams(settings))
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload_upstreams(self, settings: Settings) -> None:
+        try:
+            upstreams = await effective_upstreams(settings.pool, self.database.pools)
+        except Exception as exc:  # the database is down: the file's list still applies
+            log.warning("Pools table unavailable", error_type="database_error", error=str(exc))
+            upstreams = settings.pool
+        self.context.apply_upstreams(upstreams)
+        self.settings = self.settings.model_copy(update={"pool": upstreams})
+        log.info("Upstreams reloaded", upstreams=[u.name for u in upstreams.upstreams if u.enabled])
 
     async def start(self) -> None:
         await self.database.migrate()

@@ -26,6 +26,7 @@ from loka_stratum.observability.loggers import get_logger
 from loka_stratum.observability.metrics import Metrics
 from loka_stratum.protocol import StratumErrorCode
 from loka_stratum.proxy.channel import Channel
+from loka_stratum.proxy.endpoint import endpoints
 from loka_stratum.proxy.failover import UpstreamPool
 from loka_stratum.proxy.subdivision import MinerExtranonce
 from loka_stratum.proxy.types import PoolEvent, PoolHealth, UpstreamOptions, UpstreamVerdict
@@ -174,8 +175,17 @@ class ProxyContext(ServerContext):
         await asyncio.gather(*(channel.close() for channel in channels))
 
     def apply_upstreams(self, upstreams: PoolSettings) -> None:
-        """A reloaded `[pool]`: new channels use it; open ones keep their connection."""
+        """A reloaded upstream list: new channels use it, and open ones follow it (a
+        connection to an upstream no longer listed is closed and replaced)."""
         self.upstreams = upstreams
+        listed = endpoints(upstreams)
+        if not listed:
+            log.error("Reload left no enabled upstream; channels keep their connections")
+            return
+        for channel in self.channels:
+            channel.pool.replace_endpoints(listed)
+        if not self.passthrough and not self.channels:
+            self._open_channel()
 
     # -- miners onto channels ------------------------------------------------------
 

@@ -80,6 +80,10 @@ class UpstreamPool:
         self._last_error: str | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self._reordered = asyncio.Event()
+        self._retired: UpstreamConnection | None = None
+        """Closed by `replace_endpoints`: its end is no failure to back off from."""
 
     @classmethod
     def from_settings(
@@ -160,6 +164,30 @@ class UpstreamPool:
             return DISCONNECTED
         return await conn.submit(worker_name, job_id, extranonce2_hex, ntime, nonce, version_bits)
 
+    def replace_endpoints(self, endpoints: Sequence[Endpoint]) -> None:
+        """A reloaded upstream list. The current connection stays if its upstream is still
+        listed unchanged (address, transport, credentials), taking its place in the new
+        order (so a newly preferred upstream is tried at once); otherwise it is closed and
+        the loop connects to the best of the new list."""
+        if not endpoints:
+            raise ValueError("no upstream to connect to")
+        self._endpoints = tuple(endpoints)
+        self._reordered.set()
+        conn = self._current
+        if conn is None or conn.closed:
+            return
+        for index, endpoint in enumerate(self._endpoints):
+            if endpoint == conn.endpoint:
+                self._index = index
+                return
+        self._index = len(self._endpoints)
+        self._retired = conn
+        closing = asyncio.get_running_loop().create_task(
+            conn.close("removed from the upstream list")
+        )
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -182,6 +210,8 @@ class UpstreamPool:
                 wait = conn.reconnect_request.wait_seconds or 0
                 if wait:
                     await self._sleep(min(float(wait), _MAX_RECONNECT_WAIT))
+            elif conn is self._retired:
+                self._retired = None  # a reload closed it: the new list, at once
             elif self._clock() - started < STABLE_AFTER:
                 await self._sleep(self._backoff.next_delay())
             else:
@@ -224,15 +254,30 @@ class UpstreamPool:
         self._adopt(index, conn)
         while True:
             if self._index == 0:
-                await conn.wait_closed()
-                return conn
-            if await self._closed_before(conn, self._failback_interval):
+                if await self._closed_or_reordered(conn):
+                    return conn
+                if self._index == 0:
+                    continue
+            elif await self._closed_before(conn, self._failback_interval):
                 return conn
             better = await self._first_working(self._index)
             if better is not None:
                 old, conn = conn, better[1]
                 self._adopt(*better)
                 await old.close(f"failed back to {conn.endpoint.name}")
+
+    async def _closed_or_reordered(self, conn: UpstreamConnection) -> bool:
+        """Wait until `conn` closes (True) or a reload changes the upstream list (False)."""
+        self._reordered.clear()
+        closed = asyncio.create_task(conn.wait_closed())
+        reordered = asyncio.create_task(self._reordered.wait())
+        try:
+            await asyncio.wait({closed, reordered}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (closed, reordered):
+                task.cancel()
+            await asyncio.gather(closed, reordered, return_exceptions=True)
+        return conn.closed
 
     async def _closed_before(self, conn: UpstreamConnection, seconds: float) -> bool:
         """Whether `conn` closes within `seconds` (waited with the injected sleep)."""
