@@ -21,6 +21,7 @@ from loka_stratum.api.public.ratelimit import ApiRateLimit, RateLimit
 from loka_stratum.api.public.routes_history import history_router
 from loka_stratum.api.public.routes_miners import miners_router
 from loka_stratum.api.public.routes_pool import pool_router
+from loka_stratum.api.public.routes_settings import settings_router
 from loka_stratum.api.public.subject import PublicPool
 from loka_stratum.storage.api_queries import ApiQueries
 
@@ -49,6 +50,7 @@ def create_public_app(
     queries = ApiQueries(pool.database.engine)
     app.include_router(pool_router(pool, queries, clock))
     app.include_router(miners_router(pool, queries, clock))
+    app.include_router(settings_router(pool, clock))
     app.include_router(history_router(queries))
     app.include_router(admin_router(pool, control))
     app.add_middleware(ApiRateLimit, limit=rate_limit or RateLimit(), on_limited=on_limited)

@@ -40,6 +40,10 @@ class MinerSessionView(Protocol):
     def port(self) -> int: ...
 
     @property
+    def ip(self) -> str:
+        """The miner's IP address (who may change the miner's settings)."""
+
+    @property
     def identities(self) -> Mapping[str, IdentityView]: ...
 
     @property
