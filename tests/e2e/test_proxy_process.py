@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
 from tests.e2e.process import ADDRESS, BIN, PoolProcess, free_port, wait_for, write_config
@@ -128,6 +129,10 @@ def test_miners_through_the_proxy_find_blocks_and_counts_match(
     [channel] = source["upstreams"]
     assert channel["upstream"] == "local-pool" and channel["failovers"] == 0, channel
     assert channel["last_job_age"] is not None and channel["connections"] == 1, channel
+    wait_for(  # the last forwarded shares' verdicts may still be on their way
+        lambda: len(set(answered(exposition(health_port)))) == 1, "every verdict"
+    )
+    metrics = exposition(health_port)
     # Proxy first: it waits for the verdicts of forwarded shares, then flushes them.
     code, _ = proxy.stop()
     assert code == 0, proxy.log()
@@ -166,6 +171,9 @@ def test_miners_through_the_proxy_find_blocks_and_counts_match(
     )
     assert set(upstream) == set(MINERS)
     assert upstream == at_pool, (upstream, at_pool)
+    accepted_upstream = metrics["loka_stratum_upstream_shares_accepted"]
+    assert accepted_upstream == metrics["loka_stratum_upstream_shares_forwarded"]
+    assert accepted_upstream == sum(upstream.values())  # every verdict came before the scrape
     for worker in MINERS:  # the pool's difficulty is twice the miners': some shares stay local
         assert 0 < upstream[worker] < local[worker]
 
@@ -175,6 +183,27 @@ def test_miners_through_the_proxy_find_blocks_and_counts_match(
         assert status == "pending"
         check_block_bytes(bytes(data), expect_height=height, expect_segwit=True)
     assert "Block candidate forwarded" in proxy.log()
+
+
+def exposition(health_port: int) -> dict[str, float]:
+    """Counter totals (all labels summed) from the proxy's Prometheus text."""
+    url = f"http://127.0.0.1:{health_port}/metrics/prometheus"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        text = answer.read().decode()
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                totals[family.name] = totals.get(family.name, 0.0) + sample.value
+    return totals
+
+
+def answered(metrics: dict[str, float]) -> tuple[float, float]:
+    return (
+        metrics.get("loka_stratum_upstream_shares_forwarded", 0.0),
+        metrics.get("loka_stratum_upstream_shares_accepted", 0.0)
+        + metrics.get("loka_stratum_upstream_shares_rejected", 0.0),
+    )
 
 
 def upstream_of(health_port: int) -> str | None:
