@@ -24,6 +24,8 @@ from tests.deploy.registry import health_paths
 
 NAMESPACE = "loka-stratum"
 POD_NAME = "loka-stratum-7d9f8c6b54-x2k4q"
+SECRET_FILE = "secret.yaml"
+"""Example values only: not in the kustomization, so `apply -k` never overwrites the real one."""
 
 
 def objects() -> dict[tuple[str, str], dict[str, Any]]:
@@ -37,6 +39,7 @@ def objects() -> dict[tuple[str, str], dict[str, Any]]:
 
 
 OBJECTS = objects()
+(SECRET,) = load_yaml_documents(KUBERNETES / SECRET_FILE)
 DEPLOYMENT = OBJECTS[("Deployment", "loka-stratum")]
 POD = DEPLOYMENT["spec"]["template"]["spec"]
 (CONTAINER,) = POD["containers"]
@@ -44,7 +47,12 @@ POD = DEPLOYMENT["spec"]["template"]["spec"]
 
 def container_env() -> dict[str, str]:
     """The container's environment as the kubelet builds it from the Secret and the pod."""
-    secret = OBJECTS[("Secret", "loka-stratum-secrets")]["stringData"]
+    assert SECRET["metadata"] == {
+        "name": "loka-stratum-secrets",
+        "namespace": NAMESPACE,
+        "labels": {"app": "loka-stratum"},
+    }
+    secret = SECRET["stringData"]
     env: dict[str, str] = {}
     for item in CONTAINER["env"]:
         source = item.get("valueFrom", {})
@@ -66,9 +74,13 @@ def loaded_config(tmp_path: Path) -> Any:
 
 def test_every_manifest_file_is_listed_and_namespaced() -> None:
     listed = set(load_yaml(KUBERNETES / "kustomization.yaml")["resources"])
-    assert listed == {path.name for path in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == {path.name for path in KUBERNETES.glob("*.yaml")} - {
+        "kustomization.yaml",
+        SECRET_FILE,
+    }
     kinds = {kind for kind, _ in OBJECTS}
-    assert {"Namespace", "ConfigMap", "Secret", "Deployment", "Service"} <= kinds
+    assert {"Namespace", "ConfigMap", "Deployment", "Service"} <= kinds
+    assert SECRET["kind"] == "Secret"
     assert "HorizontalPodAutoscaler" in kinds
     for (kind, name), document in OBJECTS.items():
         expected = name if kind == "Namespace" else document["metadata"].get("namespace")
