@@ -79,6 +79,7 @@ api_enabled = false
 [limiter]
 connections = 0
 ban_threshold = 1000000
+rate_limit_per_ip = 1000000000
 
 [logging]
 level = "warning"

@@ -75,7 +75,11 @@ def session_policy(settings: Settings, network: Network) -> SessionPolicy:
         max_line_length=server.max_line_length,
         write_high_water=server.write_buffer_high_water,
         ban_threshold=limiter.ban_threshold,
+        ban_window=limiter.ban_window,
         ban_duration=limiter.ban_duration,
+        rate_limit_per_ip=limiter.rate_limit_per_ip,
+        rate_limit_window=limiter.rate_limit_window,
+        exempt_networks=tuple(str(net) for net in limiter.exempt_networks),
         max_connections_per_ip=limiter.connections,
     )
 

@@ -26,7 +26,14 @@ class SessionPolicy:
     write_hard_limit: int = 4 * 1024 * 1024
     """Close a miner whose unread output grows past this: it is not reading at all."""
     ban_threshold: int = 20
-    """Protocol errors (garbage, not rejected shares) before the IP is banned."""
+    """Protocol errors (garbage, not rejected shares) within `ban_window` before the IP
+    is banned."""
+    ban_window: float = 300.0
     ban_duration: float = 600.0
+    rate_limit_per_ip: int = 0
+    """Most requests one IP may send per `rate_limit_window` (0 = no limit)."""
+    rate_limit_window: float = 60.0
+    exempt_networks: tuple[str, ...] = ()
+    """Networks (CIDR) never rate limited or banned."""
     max_connections_per_ip: int = 0
     """0 means no limit."""

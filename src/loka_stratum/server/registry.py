@@ -20,6 +20,7 @@ from loka_stratum.observability.loggers import get_security_logger
 from loka_stratum.observability.metrics import Metrics
 from loka_stratum.server.bans import BanList
 from loka_stratum.server.fanout import FanoutWriter
+from loka_stratum.server.limits import IpLimits
 from loka_stratum.server.policy import SessionPolicy
 from loka_stratum.server.protection import ProtectionMode, protected_policy
 from loka_stratum.server.shares import ShareIds, ShareSink
@@ -68,6 +69,7 @@ class ServerContext:
         self.sessions: set[AnySession] = set()
         self.counters = ServerCounters()
         self.bans = BanList(policy.ban_duration)
+        self.limits = IpLimits(policy)
         self._per_ip: Counter[str] = Counter()
         self.accepting = True
         self.fanout: FanoutWriter[AnySession] = FanoutWriter()
@@ -79,13 +81,17 @@ class ServerContext:
     def set_policy(self, normal: SessionPolicy) -> None:
         """New configured limits (a reload); the protection mode stays in force on top."""
         self.normal_policy = normal
-        self.policy = protected_policy(normal, self.protection)
-        self.bans.duration = self.policy.ban_duration
+        self._apply(protected_policy(normal, self.protection))
 
     def set_protection(self, mode: ProtectionMode) -> None:
         """A ddos-protection mode for every session, connected or new."""
         self.protection = mode
-        self.policy = protected_policy(self.normal_policy, mode)
+        self._apply(protected_policy(self.normal_policy, mode))
+
+    def _apply(self, policy: SessionPolicy) -> None:
+        self.policy = policy
+        self.bans.duration = policy.ban_duration
+        self.limits.set_policy(policy)
 
     def port_metrics(self, port: int) -> PortMetrics:
         return self.metrics.port(port)
@@ -98,12 +104,14 @@ class ServerContext:
         refusal = None
         if not self.accepting:
             refusal = "shutting-down"
-        elif self.bans.is_banned(ip, self.monotonic()):
+        elif self.bans.is_banned(ip, self.monotonic()) and not self.limits.exempt(ip):
             refusal = "banned"
             security.info("blocked", peer=session.peer, reason="banned")
         elif len(self.sessions) >= self.max_connections:
             refusal = "max-connections"
-        elif 0 < self.policy.max_connections_per_ip <= self._per_ip[ip]:
+        elif 0 < self.policy.max_connections_per_ip <= self._per_ip[ip] and not (
+            self.limits.exempt(ip)
+        ):
             refusal = "per-ip-limit"
             security.info("rate_limit", peer=session.peer, reason="connections per ip")
         if refusal is not None:
@@ -138,6 +146,18 @@ class ServerContext:
 
     def protocol_error(self, session: AnySession, error_type: str) -> None:
         self.metrics.protocol_error(error_type)
+
+    def allow_message(self, session: AnySession) -> bool:
+        """Count one request against its IP's rate limit; False: refuse it."""
+        if self.limits.allow_message(session.ip, self.monotonic()):
+            return True
+        self.metrics.rate_limited("message")
+        return False
+
+    def misbehaved(self, session: AnySession, error_type: str) -> None:
+        """One strike for the session's IP; enough within the ban window ban it."""
+        if self.limits.strike(session.ip, self.monotonic()):
+            self.ban(session, error_type)
 
     def ban(self, session: AnySession, reason: str) -> None:
         self.bans.ban(session.ip, self.monotonic())

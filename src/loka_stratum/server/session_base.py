@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from loka_stratum.mining.vardiff import Vardiff
 from loka_stratum.mining.work import MinerWork
-from loka_stratum.observability.loggers import get_logger
+from loka_stratum.observability.loggers import get_logger, get_security_logger
 from loka_stratum.protocol import (
     NEED_DATA,
     Authorize,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from loka_stratum.server.policy import SessionPolicy
 
 log = get_logger("loka_stratum.server.session")
+security = get_security_logger()
 
 ContextT = TypeVar("ContextT", bound=ServerContext)
 
@@ -85,6 +86,7 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
         self.connected_at = now
         self.last_activity = context.monotonic()
         self.protocol_errors = 0
+        self._rate_logged = False
         self.user_agent: str | None = None
         self._version_mask = 0
         self.extranonce_subscribed = False
@@ -158,6 +160,9 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
 
     def _on_request(self, event: RequestReceived) -> None:
         request = event.request
+        if not self.context.allow_message(self):
+            self._rate_limited(event)
+            return
         if event.rejection is not None:
             self._reject_request(event)
             return
@@ -178,6 +183,16 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
             self._respond(Response(event.id, RawResult([])))
         else:  # the state table rejects unknown methods; a new request type lands here
             self._respond(Response.reject(event.id, StratumErrorCode.OTHER))
+
+    def _rate_limited(self, event: RequestReceived) -> None:
+        """Over the IP's message rate: answered with an error, not processed."""
+        self._respond(Response.reject(event.id, StratumErrorCode.OTHER, "Rate limit exceeded"))
+        if type(event.request) is Submit:
+            self._port_metrics.share_rejected("rate-limited")
+        if not self._rate_logged:
+            self._rate_logged = True  # once per connection: a flood must not flood the log
+            security.info("rate_limit", peer=self.peer, reason="messages per ip")
+            self._log.warning("Rate limit exceeded", error_type="rate_limited")
 
     def _reject_request(self, event: RequestReceived) -> None:
         code = event.rejection
@@ -314,10 +329,9 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
             self._misbehaved(error_type)
 
     def _misbehaved(self, error_type: str) -> None:
-        """Count garbage from this miner; past the threshold its IP is banned."""
+        """Count garbage from this miner against its IP; enough within the window ban it."""
         self.protocol_errors += 1
-        if self.protocol_errors >= self._policy.ban_threshold:
-            self.context.ban(self, error_type)
+        self.context.misbehaved(self, error_type)
 
     def _schedule_timer(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
