@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from loka_stratum.api.public import (
     RateLimit,
     create_public_app,
 )
+from tests.api.public.conftest import ADDRESS, LivePool, mine_shares
 from tests.api.public.stand_in import stand_in_pool
+from tests.server.harness import Miner
 
 UNLIMITED = RateLimit(rate=1e9, burst=10**9)
 EXAMPLES = settings(max_examples=8, suppress_health_check=list(HealthCheck), database=None)
@@ -74,3 +77,37 @@ def test_the_document_names_the_manual_routes(api_schema: schemathesis.schemas.B
         "/api/admin/payments/resume",
         "/api/admin/payments/queue",
     } <= paths
+
+
+def drive_over_http(url: str) -> int:
+    """Every operation of the schema served at `url`, over real HTTP; returns how many."""
+    schema = schemathesis.openapi.from_url(url)
+    operations = [r.ok() for r in schema.get_all_operations() if isinstance(r, Ok)]
+    for operation in operations:
+
+        @LIVE_EXAMPLES
+        @given(operation.as_strategy())
+        def run(case: Case[Any]) -> None:
+            response = case.call(timeout=10)
+            case.validate_response(response)
+            assert response.status_code < 500, response.text
+
+        run()
+    return len(operations)
+
+
+LIVE_EXAMPLES = settings(max_examples=4, suppress_health_check=list(HealthCheck), database=None)
+
+
+async def test_the_running_pool_honours_its_schema(live: LivePool) -> None:
+    """The same contract against a real pool serving on loopback (its sessions, its
+    database), driven from a thread so the pool's event loop keeps serving."""
+    miner = await Miner.connect(live.stratum_port)
+    try:
+        notify = await miner.handshake(f"{ADDRESS}.rig1")
+        await mine_shares(miner, notify, f"{ADDRESS}.rig1", 3, first=0)
+        await live.flushed()
+        url = f"{live.api.url}{OPENAPI_URL}"
+        assert await asyncio.to_thread(drive_over_http, url) >= 13
+    finally:
+        await miner.close()
