@@ -24,6 +24,7 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.applications import Starlette
 
 from loka_stratum.api.health import create_health_app
 from loka_stratum.api.live_stats import live_source
@@ -68,19 +69,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class HealthServer:
-    """`/health`, `/ready`, `/live` and the metrics of one pool, on `host:port`."""
+class EmbeddedHttp:
+    """One ASGI app served by uvicorn on `host:port` inside the running event loop."""
 
-    def __init__(
-        self, subject: HealthSubject, metrics: Metrics, *, host: str, port: int, version: str
-    ) -> None:
-        self.subject = subject
-        self.metrics = metrics
+    name = "http"
+    """The server task's name."""
+    label = "HTTP"
+    """How log lines name this server."""
+
+    def __init__(self, app: Starlette, *, host: str, port: int) -> None:
+        self.app = app
         self.host = host
         self.port = port
         """The configured port until `start()`, then the bound one."""
-        self.reporter = HealthReporter(subject, version=version)
-        self.app = create_health_app(self.reporter, metrics.registry, version=version)
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -90,10 +91,10 @@ class HealthServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        """Bind (raising OSError if that fails), register the live metrics, start serving."""
+        """Bind (raising OSError if that fails), then serve."""
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        self.metrics.set_live_source(live_source(self.subject))
+        self._before_serving()
         config = _EmbeddedConfig(
             self.app,
             log_config=None,
@@ -105,9 +106,12 @@ class HealthServer:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
         self._server = _EmbeddedServer(config)
-        self._task = asyncio.create_task(self._server.serve([sock]), name="health-http")
+        self._task = asyncio.create_task(self._server.serve([sock]), name=self.name)
         self._task.add_done_callback(self._ended)
-        log.info("Health and metrics listening", host=self.host, port=self.port)
+        log.info(f"{self.label} listening", host=self.host, port=self.port)
+
+    def _before_serving(self) -> None:
+        """Hook: what must be in place before the first request."""
 
     async def stop(self) -> None:
         """Stop accepting, let open requests finish (bounded), close the socket."""
@@ -118,10 +122,29 @@ class HealthServer:
         self._server = self._task = None
 
     def _ended(self, task: asyncio.Task[None]) -> None:
-        """A server that dies on its own leaves probes unanswered: say so loudly."""
+        """A server that dies on its own leaves clients unanswered: say so loudly."""
         if not task.cancelled() and task.exception() is not None:
             log.error(
-                "Health and metrics server failed",
+                f"{self.label} server failed",
                 error_type="http_server_failed",
                 error=repr(task.exception()),
             )
+
+
+class HealthServer(EmbeddedHttp):
+    """`/health`, `/ready`, `/live` and the metrics of one pool, on `host:port`."""
+
+    name = "health-http"
+    label = "Health and metrics"
+
+    def __init__(
+        self, subject: HealthSubject, metrics: Metrics, *, host: str, port: int, version: str
+    ) -> None:
+        self.subject = subject
+        self.metrics = metrics
+        self.reporter = HealthReporter(subject, version=version)
+        app = create_health_app(self.reporter, metrics.registry, version=version)
+        super().__init__(app, host=host, port=port)
+
+    def _before_serving(self) -> None:
+        self.metrics.set_live_source(live_source(self.subject))
