@@ -35,7 +35,6 @@ from loka_stratum.proxy.context import ProxyContext
 from loka_stratum.proxy.subdivision import MinerExtranonce
 from loka_stratum.server.identity import IdentityError, MinerIdentity, parse_username
 from loka_stratum.server.session_base import BaseSession, hex_or_none
-from loka_stratum.storage.shares import ShareRecord
 
 
 class ProxySession(BaseSession[ProxyContext]):
@@ -199,34 +198,9 @@ class ProxySession(BaseSession[ProxyContext]):
             and result.job is not None
             and int.from_bytes(result.hash, "little") <= result.job.network_target
         )
+        self._answer_share(msg_id, request, identity, result, now, is_block=is_block)
         if reason is None:
-            self._write(self._conn.send(Response(msg_id, True)))
-            self._port_metrics.share_accepted(result.difficulty)
-            if self._vardiff_on:
-                change = self.vardiff.record_share(now, self._network_difficulty())
-                if change is not None:
-                    self._change_difficulty(change)
             self._forward(channel, request, work, identity, result.share_difficulty, is_block)
-        else:
-            self._write(self._conn.send(Response.reject(msg_id, reason.code, reason.message)))
-            self._port_metrics.share_rejected(reason.label)
-            self._log.debug("Share rejected", error_type=reason.label, job_id=request.job_id[:64])
-            if reason.malformed:
-                self._misbehaved(reason.label)
-        context.shares.record(
-            ShareRecord(
-                share_id=context.share_ids.next(),
-                account=identity.account,
-                worker=identity.worker,
-                job_id=request.job_id[:64],
-                difficulty=result.difficulty,
-                share_difficulty=result.share_difficulty,
-                created_at=now,
-                accepted=reason is None,
-                reject_reason=None if reason is None else reason.label,
-                is_block=is_block and reason is None,
-            )
-        )
         context.submit_observed(context.monotonic() - started)
 
     def _forward(

@@ -22,7 +22,6 @@ from loka_stratum.protocol.wire import JsonValue
 from loka_stratum.server.context import PoolContext
 from loka_stratum.server.identity import IdentityError, parse_username
 from loka_stratum.server.session_base import BaseSession, hex_or_none
-from loka_stratum.storage.shares import ShareRecord
 
 
 class StratumSession(BaseSession[PoolContext]):
@@ -89,37 +88,9 @@ class StratumSession(BaseSession[PoolContext]):
         now = context.clock()
         started = context.monotonic()
         result = context.validator.validate(request, work, now)
-        reason = result.reason
-        if reason is None:
-            self._write(self._conn.send(Response(msg_id, True)))
-            self._port_metrics.share_accepted(result.difficulty)
-            if result.block is not None:
-                context.blocks.block_found(result, identity)
-            if self._vardiff_on:
-                change = self.vardiff.record_share(now, self._network_difficulty())
-                if change is not None:
-                    self._change_difficulty(change)
-        else:
-            self._write(self._conn.send(Response.reject(msg_id, reason.code, reason.message)))
-            self._port_metrics.share_rejected(reason.label)
-            self._log.debug("Share rejected", error_type=reason.label, job_id=request.job_id[:64])
-            if reason.malformed:
-                self._misbehaved(reason.label)
-        context.shares.record(
-            ShareRecord(
-                share_id=context.share_ids.next(),
-                account=identity.account,
-                worker=identity.worker,
-                job_id=request.job_id[:64],
-                difficulty=result.difficulty,
-                share_difficulty=result.share_difficulty,
-                created_at=now,
-                accepted=reason is None,
-                reject_reason=None if reason is None else reason.label,
-                is_block=result.block is not None,
-                block_height=result.job.height if result.block is not None and result.job else None,
-            )
-        )
+        self._answer_share(msg_id, request, identity, result, now)
+        if result.block is not None:
+            context.blocks.block_found(result, identity)
         context.submit_observed(context.monotonic() - started)
 
     def _maybe_start_work(self) -> None:

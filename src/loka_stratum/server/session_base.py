@@ -17,6 +17,7 @@ import asyncio
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
+from loka_stratum.mining.validator import ShareResult
 from loka_stratum.mining.vardiff import Vardiff
 from loka_stratum.mining.work import MinerWork
 from loka_stratum.observability.loggers import get_logger, get_security_logger
@@ -43,6 +44,7 @@ from loka_stratum.protocol import (
 from loka_stratum.protocol.wire import JsonValue
 from loka_stratum.server.identity import MinerIdentity
 from loka_stratum.server.registry import ServerContext
+from loka_stratum.storage.shares import ShareRecord
 
 if TYPE_CHECKING:
     from loka_stratum.server.jobs import PreparedJob
@@ -247,6 +249,55 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
 
     @abstractmethod
     def _network_difficulty(self) -> float | None: ...
+
+    # -- shares -----------------------------------------------------------
+
+    def _answer_share(
+        self,
+        msg_id: JsonValue,
+        request: Submit,
+        identity: MinerIdentity,
+        result: ShareResult,
+        now: float,
+        *,
+        is_block: bool | None = None,
+    ) -> None:
+        """Answer a validated share at once, then count it, step vardiff, and record it.
+
+        `is_block`: whether the share solved a block; by default whether the validator
+        assembled one (the proxy, which cannot assemble blocks, says so itself).
+        """
+        reason = result.reason
+        if reason is None:
+            self._write(self._conn.send(Response(msg_id, True)))
+            self._port_metrics.share_accepted(result.difficulty)
+            if self._vardiff_on:
+                change = self.vardiff.record_share(now, self._network_difficulty())
+                if change is not None:
+                    self._change_difficulty(change)
+        else:
+            self._write(self._conn.send(Response.reject(msg_id, reason.code, reason.message)))
+            self._port_metrics.share_rejected(reason.label)
+            self._log.debug("Share rejected", error_type=reason.label, job_id=request.job_id[:64])
+            if reason.malformed:
+                self._misbehaved(reason.label)
+        block = (result.block is not None if is_block is None else is_block) and reason is None
+        context = self.context
+        context.shares.record(
+            ShareRecord(
+                share_id=context.share_ids.next(),
+                account=identity.account,
+                worker=identity.worker,
+                job_id=request.job_id[:64],
+                difficulty=result.difficulty,
+                share_difficulty=result.share_difficulty,
+                created_at=now,
+                accepted=reason is None,
+                reject_reason=None if reason is None else reason.label,
+                is_block=block,
+                block_height=result.job.height if block and result.job else None,
+            )
+        )
 
     # -- work -------------------------------------------------------------
 
