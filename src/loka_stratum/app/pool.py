@@ -90,6 +90,33 @@ def port_specs(settings: Settings) -> list[PortSpec]:
     return [main, *extra]
 
 
+def open_storage(settings: Settings, metrics: Metrics) -> tuple[Database, ShareBatcher]:
+    """The database `[database]` names and the share batcher in front of it."""
+    database = settings.database
+    opened = Database(
+        database.url,
+        PoolSettings(
+            max_connections=database.max_connections,
+            min_connections=database.min_connections,
+            acquire_timeout=database.acquire_timeout,
+            idle_timeout=database.idle_timeout,
+        ),
+    )
+    batcher = ShareBatcher(
+        opened.shares,
+        Path(database.journal_dir),
+        batch_size=database.batch_size,
+        flush_interval=database.flush_interval,
+        on_flush=lambda seconds, count: metrics.db_flush(count, seconds),
+    )
+    return opened, batcher
+
+
+def hashrate_windows() -> tuple[HashrateWindow, HashrateWindow, HashrateWindow]:
+    """The live hashrate over 1 minute, 5 minutes and 1 hour."""
+    return HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600)
+
+
 @dataclass
 class TeeSink:
     """Shares go to the batcher; accepted difficulty also feeds the live hashrate."""
@@ -120,24 +147,8 @@ class PoolApp:
     def __post_init__(self) -> None:
         settings = self.settings
         self.network = pool_network(settings)
-        database = settings.database
-        self.database = Database(
-            database.url,
-            PoolSettings(
-                max_connections=database.max_connections,
-                min_connections=database.min_connections,
-                acquire_timeout=database.acquire_timeout,
-                idle_timeout=database.idle_timeout,
-            ),
-        )
-        self.batcher = ShareBatcher(
-            self.database.shares,
-            Path(database.journal_dir),
-            batch_size=database.batch_size,
-            flush_interval=database.flush_interval,
-            on_flush=lambda seconds, count: self.metrics.db_flush(count, seconds),
-        )
-        self.hashrate = (HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600))
+        self.database, self.batcher = open_storage(settings, self.metrics)
+        self.hashrate = hashrate_windows()
         self.sink = TeeSink(self.batcher, self.hashrate)
         self.blocks = BlockHandler(self.source, self.database.blocks, self.metrics)
         self.payments = PaymentTask(settings, self.database)

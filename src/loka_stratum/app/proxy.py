@@ -15,14 +15,18 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from loka_stratum.app.payments import PaymentTask
-from loka_stratum.app.pool import TeeSink, port_specs, session_policy
+from loka_stratum.app.pool import (
+    TeeSink,
+    hashrate_windows,
+    open_storage,
+    port_specs,
+    session_policy,
+)
 from loka_stratum.app.reload import apply_policy
 from loka_stratum.bitcoin.network import Network, network_by_name
 from loka_stratum.config import Settings
-from loka_stratum.mining.hashrate import HashrateWindow
 from loka_stratum.observability.loggers import get_logger
 from loka_stratum.observability.metrics import Metrics
 from loka_stratum.proxy.context import ProxyContext
@@ -32,7 +36,6 @@ from loka_stratum.proxy.types import UpstreamOptions
 from loka_stratum.proxy.upstream_view import UpstreamSourceView
 from loka_stratum.server.listener import StratumServer, connection_cap
 from loka_stratum.server.protection import ProtectionMode
-from loka_stratum.storage import Database, PoolSettings, ShareBatcher
 from loka_stratum.storage.verdicts import VerdictRecord
 
 log = get_logger("loka_stratum.app")
@@ -61,24 +64,8 @@ class ProxyApp:
     def __post_init__(self) -> None:
         settings = self.settings
         self.network = proxy_network(settings)
-        database = settings.database
-        self.database = Database(
-            database.url,
-            PoolSettings(
-                max_connections=database.max_connections,
-                min_connections=database.min_connections,
-                acquire_timeout=database.acquire_timeout,
-                idle_timeout=database.idle_timeout,
-            ),
-        )
-        self.batcher = ShareBatcher(
-            self.database.shares,
-            Path(database.journal_dir),
-            batch_size=database.batch_size,
-            flush_interval=database.flush_interval,
-            on_flush=lambda seconds, count: self.metrics.db_flush(count, seconds),
-        )
-        self.hashrate = (HashrateWindow(60), HashrateWindow(300), HashrateWindow(3600))
+        self.database, self.batcher = open_storage(settings, self.metrics)
+        self.hashrate = hashrate_windows()
         self.sink = ProxySink(self.batcher, self.hashrate)
         stratum = settings.stratum
         self.context = ProxyContext(
