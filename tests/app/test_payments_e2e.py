@@ -28,13 +28,13 @@ from loka_stratum.sources.embedded import EmbeddedSource
 from loka_stratum.sources.embedded_chain import bits_for_difficulty
 from loka_stratum.sources.rpc import BitcoindRpc
 from loka_stratum.storage import BlockStatus, LedgerRepository
-from tests.app.accounting_helpers import FEE_ADDRESS, POOL_ADDRESS
+from tests.app.accounting_helpers import FEE_ADDRESS
 from tests.app.test_accounting_e2e import (
     NETWORK_DIFFICULTY,
-    SHARE_DIFFICULTY,
     Mined,
     Rig,
     next_clean_job,
+    pool_settings,
     submit_share,
 )
 from tests.fakes.wallet import COIN, FakeWallet
@@ -51,32 +51,13 @@ MAX_SHARES = 3000
 
 
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings.model_validate(
-        {
-            "server": {"host": "127.0.0.1", "port": 0},
-            "http": {"api_enabled": False},
-            "stratum": {
-                "payout_mode": "pool",
-                "pool_address": POOL_ADDRESS,
-                "start_difficulty": SHARE_DIFFICULTY,
-                "min_difficulty": SHARE_DIFFICULTY,
-            },
-            "vardiff": {"enabled": False},
-            "database": {
-                "url": database_url,
-                "journal_dir": str(tmp_path / "journal"),
-                "flush_interval": 0.05,
-            },
-            "accounting": {
-                "scheme": "pplns",
-                "confirmations": 2,
-                "fee_percent": 1.0,
-                "fee_address": FEE_ADDRESS,
-                "payout_threshold": 1_000,
-                "min_payout_threshold": 1_000,
-            },
-        }
+    """The accounting test's pool, with thresholds low enough that every miner is paid."""
+    base = pool_settings(tmp_path, database_url)
+    accounting = base.accounting.model_copy(
+        update={"payout_threshold": 1_000, "min_payout_threshold": 1_000}
     )
+    http = base.http.model_copy(update={"api_enabled": False})
+    return base.model_copy(update={"accounting": accounting, "http": http})
 
 
 @pytest.fixture
