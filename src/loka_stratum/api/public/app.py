@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from loka_stratum.api.access_log import AccessLog
 from loka_stratum.api.public.admin import admin_router
@@ -26,6 +28,9 @@ from loka_stratum.api.public.subject import PublicPool
 from loka_stratum.storage.api_queries import ApiQueries
 
 OPENAPI_URL = "/api/openapi.json"
+
+
+DASHBOARD = Path(__file__).with_name("dashboard.html")
 
 
 def create_public_app(
@@ -47,6 +52,13 @@ def create_public_app(
         responses=error_responses(404, 405, 429, 500, 503),
     )
     install_error_handlers(app)
+    page = DASHBOARD.read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def dashboard() -> HTMLResponse:
+        """A one-page dashboard over the public API (static; the browser polls the API)."""
+        return HTMLResponse(page)
+
     queries = ApiQueries(pool.database.engine)
     app.include_router(pool_router(pool, queries, clock))
     app.include_router(miners_router(pool, queries, clock))
