@@ -88,8 +88,9 @@ def test_uncommented_examples_load(load: Loader) -> None:
 
 def test_each_example_block_follows_a_marker() -> None:
     blocks = generate_config().split(EXAMPLE_MARKER)[1:]
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     assert [block.splitlines()[2] for block in blocks] == [
         "# [[server.ports]]",
         "# [[pool.upstreams]]",
+        "# [[federation.peers]]",
     ]

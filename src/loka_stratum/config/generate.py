@@ -41,6 +41,10 @@ TABLE_EXAMPLES: Final[dict[str, tuple[dict[str, object], ...]]] = {
         },
         {"name": "backup", "url": "stratum+ssl://[2001:db8::1]:443", "priority": 1},
     ),
+    "federation.peers": (
+        {"name": "node-2", "url": "pool-b.example.com:4444"},
+        {"name": "node-3", "url": "[2001:db8::3]:4444"},
+    ),
 }
 HEADER: Final = """\
 # loka-stratum configuration, written by `loka-stratum config generate`.

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from loka_stratum.config.accounting import COINBASE_MATURITY, AccountingSettings
 from loka_stratum.config.database import DatabaseSettings
 from loka_stratum.config.errors import problem, raise_problems
+from loka_stratum.config.federation import FederationSettings
 from loka_stratum.config.ops import HttpSettings, LimiterSettings
 from loka_stratum.config.proxy import PoolSettings
 from loka_stratum.config.server import ServerSettings
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
     accounting: AccountingSettings = Field(default_factory=AccountingSettings)
+    federation: FederationSettings = Field(default_factory=FederationSettings)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -58,6 +60,8 @@ class Settings(BaseModel):
         listeners += [(f"server.ports[{i}].port", p.port) for i, p in enumerate(self.server.ports)]
         if self.http.api_enabled:
             listeners.append(("http.api_port", self.http.api_port))
+        if self.federation.enabled:
+            listeners.append(("federation.port", self.federation.port))
         owner: dict[int, str] = {}
         problems = []
         for key, port in listeners:
