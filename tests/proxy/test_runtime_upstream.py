@@ -6,6 +6,7 @@ the proxy; shares in flight end unanswered, never accepted."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from loka_stratum.proxy.upstream_view import UpstreamSourceView
 from loka_stratum.sources.base import SourceState
@@ -34,8 +35,8 @@ async def two_miners(proxy: ProxyRun, pool: FakeUpstream) -> tuple[ProxyMiner, P
     return movable, fixed
 
 
-async def rehomed(miner: ProxyMiner, upstream_extranonce1: bytes) -> None:
-    """`mining.set_extranonce` onto `upstream_extranonce1`, then a clean job."""
+async def rehomed(miner: ProxyMiner, upstream_extranonce1: bytes) -> list[Any]:
+    """`mining.set_extranonce` onto `upstream_extranonce1`, then a clean job (returned)."""
     extranonce1_hex, size = await miner.expect("mining.set_extranonce")
     extranonce1 = bytes.fromhex(extranonce1_hex)
     assert extranonce1[:4] == upstream_extranonce1 and len(extranonce1) == 8
@@ -43,6 +44,7 @@ async def rehomed(miner: ProxyMiner, upstream_extranonce1: bytes) -> None:
     miner.extranonce1, miner.extranonce2_size = extranonce1, size
     job = await miner.next_job()
     assert job[8] is True
+    return job
 
 
 async def sent_back_to_the_proxy(miner: ProxyMiner) -> None:
@@ -102,7 +104,10 @@ async def test_upstream_set_extranonce_rehomes_miners_onto_a_clean_job() -> None
         session.send(replace(FIRST_JOB, job_id="refresh", ntime="6553f200", clean_jobs=False))
         assert (await movable.next_job())[8] is False
         session.set_extranonce(bytes.fromhex("e0e0e0e0"), 8)
-        await rehomed(movable, bytes.fromhex("e0e0e0e0"))
+        # The new extranonce applies from the pool's next job, which the miners get clean.
+        session.send(replace(FIRST_JOB, job_id="after", ntime="6553f300", clean_jobs=False))
+        job = await rehomed(movable, bytes.fromhex("e0e0e0e0"))
+        assert job[7] == "6553f300"  # the pool's next job, not the last one re-sent
         await sent_back_to_the_proxy(fixed)
         await accepted_upstream(movable, proxy, pool)
         await movable.close()

@@ -265,7 +265,9 @@ class Channel:
             if slot is None:
                 self.sessions.discard(session)  # told to reconnect: it subscribes anew
             session.rehome(slot)
-        if conn.notify is not None:
+        # A new connection's latest job is work under its extranonce; after
+        # mining.set_extranonce the last job is not (the change applies from the next one).
+        if conn.notify is not None and why != "set_extranonce":
             self._on_notify(conn.notify)
 
     def _on_notify(self, notify: Notify) -> None:
