@@ -27,6 +27,10 @@ class ShareSink(Protocol):
     def record(self, share: ShareRecord) -> None: ...
 
 
+BlockObserver = Callable[[bytes, SubmitResult], None]
+"""Told of each found block and the node's verdict right after submission; must not block."""
+
+
 class BlockStore(Protocol):
     async def add(self, block: NewBlock, now: datetime) -> int: ...
 
@@ -70,6 +74,7 @@ class BlockHandler:
         self._clock = clock
         self._tasks: set[asyncio.Task[SubmitResult]] = set()
         self.found: list[SubmitResult] = []
+        self.observers: list[BlockObserver] = []
 
     def block_found(self, result: ShareResult, identity: MinerIdentity) -> None:
         """Called from the share path: schedules the submission before anything else."""
@@ -88,6 +93,8 @@ class BlockHandler:
         self, block: bytes, result: ShareResult, identity: MinerIdentity
     ) -> SubmitResult:
         submitted = await self._source.submit_block(block)
+        for observer in self.observers:
+            observer(block, submitted)
         job = result.job
         height = job.height if job is not None else None
         verdict = submitted.verdict or "accepted"
