@@ -30,6 +30,9 @@ ErrorType = Literal[
     "reflected_challenge",
     "unknown_peer",
     "block_mismatch",
+    "wrong_network",
+    "handshake_timeout",
+    "heartbeat_timeout",
 ]
 NONCE_SIZE: Final = 32
 MAC_SIZE: Final = 32
