@@ -19,6 +19,7 @@ from loka_stratum.app.reload import apply_policy
 from loka_stratum.bitcoin.address import address_to_script
 from loka_stratum.bitcoin.network import Network, network_by_name
 from loka_stratum.config import Settings
+from loka_stratum.federation.wiring import build_federation
 from loka_stratum.mining.extranonce import ExtranonceAllocator
 from loka_stratum.mining.hashrate import HashrateWindow
 from loka_stratum.mining.job import JobFactory
@@ -155,6 +156,7 @@ class PoolApp:
         self.accounting = AccountingService(settings, self.database, self.source)
         self.context = self._build_context()
         self.context.set_protection(ProtectionMode(settings.limiter.mode))
+        self.federation = build_federation(self)
         self.start_difficulty: dict[int, float] = {}
         """Bound port -> start difficulty from a reload; absent: the configured one."""
         self.server = StratumServer(
@@ -215,6 +217,8 @@ class PoolApp:
             await asyncio.wait_for(self.server.first_template.wait(), FIRST_TEMPLATE_TIMEOUT)
         except TimeoutError:
             log.warning("No work yet from the work source", error_type="no_template")
+        if self.federation is not None:
+            await self.federation.start()
         log.info(
             "Pool started",
             mode="pool",
@@ -229,6 +233,8 @@ class PoolApp:
         log.info("Pool stopping")
         await self.server.stop()
         await self.blocks.drain()
+        if self.federation is not None:
+            await self.federation.stop()
         await self.batcher.stop()
         await self.accounting.stop()
         await self.source.stop()
