@@ -20,6 +20,7 @@ from loka_stratum.api.public.admin import admin_router
 from loka_stratum.api.public.errors import error_responses, install_error_handlers
 from loka_stratum.api.public.protection import ProtectionControl
 from loka_stratum.api.public.ratelimit import ApiRateLimit, RateLimit
+from loka_stratum.api.public.routes_federation import federation_router
 from loka_stratum.api.public.routes_history import history_router
 from loka_stratum.api.public.routes_miners import miners_router
 from loka_stratum.api.public.routes_pool import pool_router
@@ -65,6 +66,7 @@ def create_public_app(
     app.include_router(settings_router(pool, clock))
     app.include_router(history_router(queries))
     app.include_router(admin_router(pool, control))
+    app.include_router(federation_router(pool))
     app.add_middleware(ApiRateLimit, limit=rate_limit or RateLimit(), on_limited=on_limited)
     app.add_middleware(AccessLog)
     return app
