@@ -14,6 +14,7 @@ import click
 from loka_stratum.cli.blockchain_cmd import blockchain
 from loka_stratum.cli.config_cmd import config
 from loka_stratum.cli.db_cmd import db
+from loka_stratum.cli.federation_cmd import federation
 from loka_stratum.cli.payments_cmd import payments
 from loka_stratum.cli.pools_cmd import pools
 from loka_stratum.cli.root import root
@@ -30,6 +31,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     payments,
     blockchain,
     client_command,
+    federation,
 )
 
 for _command in COMMANDS:
