@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
 
+from click.testing import CliRunner, Result
 from structlog.testing import capture_logs
 
-from loka_stratum.federation.control import FederationControl
-from loka_stratum.payments.state import PoolState
+from loka_stratum.cli import root
 from loka_stratum.sources.embedded import EmbeddedSource
 from tests.server.harness import Miner, find_share, submit_params
 
@@ -20,6 +20,12 @@ from .conftest import (
     node_settings,
     start_node,
 )
+
+
+async def cli(*args: str) -> Result:
+    """The command in a thread: it runs its own event loop (asyncio.run)."""
+    env = {"LOKA_CONFIG": None, "DATABASE_URL": None}
+    return await asyncio.to_thread(CliRunner().invoke, root, list(args), env=env)
 
 
 def height(source: object) -> int:
@@ -78,16 +84,23 @@ async def test_reconnect_drops_and_redials_every_link(pair: Pair) -> None:
 
 
 async def test_emergency_disable_drops_links_and_survives_a_restart(pair: Pair) -> None:
-    control = FederationControl(PoolState(pair.b.database.engine))
-    await control.set(True, "test", datetime.now(UTC))
+    config = pair.tmp_path / "b.toml"
+    config.write_text(f'[database]\nurl = "{pair.b.settings.database.url}"\n')
+    result = await cli("federation", "disable", "--emergency", "--config", str(config))
+    assert result.exit_code == 0 and "standalone" in result.output, result.output
     await eventually(lambda: federation(pair.b).bound_port is None, "b stops listening")
     await eventually(lambda: not linked(pair.a, "b"), "a loses b")
     await pair.b.stop()
     pair.b = await start_node(pair.settings("b"))
     assert federation(pair.b).standalone.on and federation(pair.b).bound_port is None
-    control = FederationControl(PoolState(pair.b.database.engine))
-    await control.set(False, "test", datetime.now(UTC))
+    result = await cli("federation", "enable", "--config", str(config))
+    assert result.exit_code == 0, result.output
     await eventually(lambda: linked(pair.a, "b") and linked(pair.b, "a"), "linked again")
+
+
+async def test_disable_without_emergency_is_a_usage_error() -> None:
+    result = await cli("federation", "disable")
+    assert result.exit_code == 2 and "--emergency" in result.output
 
 
 async def test_peer_with_the_wrong_secret_is_refused_and_counted(pair: Pair) -> None:
