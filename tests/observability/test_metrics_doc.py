@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from loka_stratum.observability.exposition import render
+from loka_stratum.observability.federation_metrics import FederationMetrics
 from loka_stratum.observability.live import DbPoolStats, LiveStats
 from loka_stratum.observability.metrics import Metrics
 
@@ -30,6 +31,7 @@ def exposed() -> dict[str, tuple[str, frozenset[str]]]:
     metrics.port(3333)
     metrics.upstream("primary").verdict_seconds(0.1)
     metrics.rpc_call("getblocktemplate", 0.01, ok=True)
+    FederationMetrics(registry).link_latency("node-2", 0.001)
     metrics.set_live_source(
         lambda: LiveStats(
             active_connections={3333: 1},
