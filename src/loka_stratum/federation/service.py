@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from loka_stratum.config.federation import FederationPeer, FederationSettings
+from loka_stratum.federation.blocks import BlockExchange
 from loka_stratum.federation.connection import LinkMessage
 from loka_stratum.federation.control import FederationControl, Standalone
 from loka_stratum.federation.link import PeerLink
@@ -36,7 +36,6 @@ log = get_logger("loka_stratum.federation")
 
 HANDSHAKE_TIMEOUT: Final = 5.0
 MISSED_HEARTBEATS: Final = 3
-SEEN_BLOCKS: Final = 1024
 
 
 class FederationService:
@@ -67,7 +66,7 @@ class FederationService:
         self._tasks: set[asyncio.Task[object]] = set()
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._blocks = BlockExchange(source, metrics, lambda: self._status().height)
         self.standalone = Standalone(False)
         self.bound_port: int | None = None
 
@@ -258,53 +257,11 @@ class FederationService:
             if message.network != network:
                 raise FederationProtocolError("wrong_network", f"{message.network} != {network}")
         elif isinstance(message, BlockAnnounce):
-            await self._block_received(link, message)
-
-    # -- blocks -------------------------------------------------------------------------
-
-    def _remember(self, block_hash: bytes) -> bool:
-        """Note a block hash; False when it was already seen."""
-        if block_hash in self._seen:
-            return False
-        self._seen[block_hash] = None
-        if len(self._seen) > SEEN_BLOCKS:
-            self._seen.popitem(last=False)
-        return True
+            await self._blocks.receive(link.peer, message)
 
     def announce(self, block: bytes, result: SubmitResult) -> None:
         """`BlockHandler` observer: our node accepted a block we found; tell every peer."""
-        if not result.accepted or not self._remember(result.block_hash):
-            return
-        height = result.height if result.height is not None else self._status().height
-        message = BlockAnnounce(height, result.block_hash, block)
-        for link in self._links.values():
-            link.send(message)
-            self._metrics.blocks_sent.inc()
-        log.info(
-            "Federation block sent",
-            block_hash=result.block_hash[::-1].hex(),
-            height=height,
-            peers=sorted(self._links),
-        )
-
-    async def _block_received(self, link: PeerLink, message: BlockAnnounce) -> None:
-        if not self._remember(message.block_hash):
-            return
-        try:
-            result = await self._source.submit_block(message.block)
-        except Exception as exc:  # node unreachable: the link and the pool carry on
-            log.error(
-                "Federation block not submitted", peer=link.peer, error_type=type(exc).__name__
-            )
-            return
-        self._metrics.block_received(result.verdict)
-        log.info(
-            "Federation block received",
-            peer=link.peer,
-            block_hash=message.block_hash[::-1].hex(),
-            height=message.height,
-            verdict=result.verdict or "accepted",
-        )
+        self._blocks.announce(block, result, list(self._links.values()))
 
     # -- operator actions ---------------------------------------------------------------
 
