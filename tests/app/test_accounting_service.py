@@ -121,6 +121,37 @@ async def test_a_block_waits_for_its_share_and_is_not_confirmed_before_credits(
     assert await LedgerRepository(database.engine).balances() == {"carol": REWARD}
 
 
+async def test_a_block_stored_during_a_pass_is_never_confirmed_without_credits(
+    database: Database,
+) -> None:
+    """The block handler stores blocks while a pass runs: one that appears between the
+    maturity step's reads (here: while it asks which blocks lack credits) must wait."""
+    source = ScriptedSource()
+    runner = service(database, source, settings())
+    ledger = runner._ledger
+    read_uncredited = ledger.uncredited_blocks
+    stored: list[bytes] = []
+    calls = 0
+
+    async def then_a_block_arrives() -> list[bytes]:
+        nonlocal calls
+        calls += 1
+        answer = await read_uncredited()
+        if calls == 2:  # the first pass's maturity step
+            stored.append(await store_block(database, 7, "carol", found=4.5))
+            source.depths[stored[0]] = 5  # already buried: only missing credits hold it
+        return answer
+
+    ledger.uncredited_blocks = then_a_block_arrives  # type: ignore[method-assign]
+    await runner.run_once()
+    assert await block_state(database, stored[0]) == (BlockStatus.PENDING, 0)
+    await store_shares(database, share(4, "carol", height=7))
+    await runner.run_once()
+    await runner.run_once()
+    assert await block_state(database, stored[0]) == (BlockStatus.CONFIRMED, 5)
+    assert await LedgerRepository(database.engine).balances() == {"carol": REWARD}
+
+
 async def test_orphaned_block_voids_credits_and_leaves_balances_alone(database: Database) -> None:
     await store_shares(database, share(1, "alice", height=7), share(2, "bob", height=8))
     kept = await store_block(database, 7, "alice", found=1.5)

@@ -173,10 +173,12 @@ class AccountingService:
     # -- maturity -------------------------------------------------------------------------
 
     async def _track_maturity(self) -> None:
-        uncredited = set(await self._ledger.uncredited_blocks()) if self._credits_on else set()
+        # Pending blocks first, then which lack credits: a block stored between the two
+        # reads must not look credited (it would be confirmed with nothing to pay).
         pending = await self._database.blocks.list(
             status=BlockStatus.PENDING, limit=MAX_PENDING_BLOCKS
         )
+        uncredited = set(await self._ledger.uncredited_blocks()) if self._credits_on else set()
         for block in reversed(pending):
             try:
                 await self._settle(block, awaiting_credits=block.hash in uncredited)
