@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from loka_stratum.config import ConfigError, Settings, StratumSettings, Upstream, VardiffSettings
+from loka_stratum.config import (
+    ConfigError,
+    PoolSettings,
+    Settings,
+    StratumSettings,
+    Upstream,
+    VardiffSettings,
+)
 
 from .conftest import Loader, ProblemsOf
 
@@ -104,7 +111,6 @@ url = "stratum+tcp://pool.example.com:3333"
             "[[server.ports]]\nport = 3334\nstart_difficulty = 1.0\ntls = true\n",
             "server.ports[0].tls = true: needs tls_cert_file and tls_key_file",
         ),
-        ('mode = "proxy"\n', "pool.upstreams = []: proxy mode needs at least one enabled upstream"),
         (
             PROXY.replace('username = "acct"', ""),
             "pool.upstreams[0].username = (unset): aggregate mode needs a username here or in "
@@ -124,6 +130,12 @@ def test_valid_proxy_config_loads(load: Loader) -> None:
     settings = load(PROXY).settings
     upstream = settings.pool.upstreams[0]
     assert (upstream.host, upstream.port, upstream.tls) == ("pool.example.com", 3333, False)
+
+
+def test_a_proxy_may_keep_its_upstreams_in_the_pools_table_only(load: Loader) -> None:
+    """No upstream in the file loads; `start --dry-run` checks the merged list."""
+    settings = load('mode = "proxy"\n[pool]\nusername = "acct"\n').settings
+    assert settings.pool.upstreams == ()
 
 
 def test_pool_payout_mode_with_address_and_pplns_loads(load: Loader) -> None:
@@ -233,8 +245,11 @@ def test_settings_built_in_code_keep_the_same_rules() -> None:
     """Rules live in the models, so settings built by the app or tests are checked too."""
     with pytest.raises(ValueError, match="min_difficulty"):
         StratumSettings(min_difficulty=2.0, start_difficulty=1.0)
-    with pytest.raises(ValueError, match="at least one enabled upstream"):
-        Settings(mode="proxy")
+    with pytest.raises(ValueError, match="aggregate mode needs a username"):
+        Settings(
+            mode="proxy",
+            pool=PoolSettings(upstreams=(Upstream(name="a", url="stratum+tcp://h:1"),)),
+        )
     with pytest.raises(ValueError, match="frozen"):
         VardiffSettings().enabled = False
 

@@ -23,7 +23,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bitcoin.bitcoinlib_check import check_block_bytes
-from tests.e2e.process import ADDRESS, BIN, PoolProcess, free_port, wait_for, write_config
+from tests.e2e.process import (
+    ADDRESS,
+    BIN,
+    PoolProcess,
+    free_port,
+    run_cli,
+    wait_for,
+    write_config,
+)
 
 MINERS = ("alice.rig1", "alice.rig2", "bob.s9")
 MINING_SECONDS = "15"
@@ -252,3 +260,30 @@ def test_sighup_moves_the_proxy_to_a_new_upstream_list(tmp_path: Path) -> None:
             proxy.stop()
         for pool in pools:
             pool.stop()
+
+
+def test_upstreams_from_the_pools_table_alone(tmp_path: Path) -> None:
+    """`pools add` is enough: no upstream in the file, and the proxy mines to the row's pool."""
+    pool_dir, proxy_dir = tmp_path / "pool", tmp_path / "proxy"
+    pool_dir.mkdir()
+    proxy_dir.mkdir()
+    pool_port, proxy_port, health_port = free_port(), free_port(), free_port()
+    pool = PoolProcess(write_config(pool_dir, pool_port), pool_dir)
+    config = write_proxy_config(proxy_dir, proxy_port, pool_port, health_port)
+    text = config.read_text()
+    config.write_text(text[: text.index("[[pool.upstreams]]")] + text[text.index("[database]") :])
+    proxy = None
+    try:
+        dry = run_cli("start", "--config", str(config), "--dry-run")
+        assert dry.returncode == 1 and "no enabled upstream" in dry.stderr, dry.stdout + dry.stderr
+        url = f"stratum+tcp://127.0.0.1:{pool_port}"
+        added = run_cli("pools", "add", "row-pool", url, "--config", str(config))
+        assert added.returncode == 0, added.stdout + added.stderr
+        pool.wait_listening(pool_port)
+        proxy = PoolProcess(config, proxy_dir)
+        proxy.wait_listening(proxy_port)
+        wait_for(lambda: upstream_of(health_port) == "row-pool", "the pools-table upstream")
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        pool.stop()

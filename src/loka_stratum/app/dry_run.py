@@ -100,6 +100,9 @@ async def _check_upstreams(settings: Settings) -> tuple[str, list[str]]:
             f"{endpoint.name} ({endpoint.address}, extranonce2_size {conn.extranonce2_size})"
         )
         await conn.close()
+    if not endpoints(upstreams):
+        hint = "add one under [[pool.upstreams]] or with 'loka-stratum pools add'"
+        return "upstreams: none enabled", [f"pool.upstreams: no enabled upstream pool ({hint})"]
     line = f"upstreams {', '.join(reached) or 'none reachable'}"
     if reached:  # failover exists for this: one reachable upstream is enough to serve
         problems = []

@@ -118,9 +118,9 @@ class Settings(BaseModel):
         return problems
 
     def _proxy_problems(self) -> list[str]:
+        # No upstream in the file is fine: they may live in the pools table
+        # (`loka-stratum pools add`); `start --dry-run` checks the merged list.
         enabled = [(i, u) for i, u in enumerate(self.pool.upstreams) if u.enabled]
-        if not enabled:
-            return [problem("pool.upstreams", [], "proxy mode needs at least one enabled upstream")]
         if self.pool.proxy_mode != "aggregate":
             return []
         return [
