@@ -13,7 +13,7 @@ from loka_stratum.mining.vardiff import VardiffPolicy
 from loka_stratum.server.limits import IpLimits
 from loka_stratum.server.policy import SessionPolicy
 from tests.mining.builders import make_template
-from tests.server.harness import Miner, start_pool
+from tests.server.harness import Miner, find_share, start_pool, submit_params
 
 HARD_BITS = 0x17034219
 
@@ -86,6 +86,24 @@ async def test_messages_over_the_rate_get_an_error_and_are_not_processed() -> No
         assert [a["result"] for a in answers[:3]] == [True, True, True]
         assert answers[3]["result"] is None and answers[3]["error"][0] == 20
         assert "Rate limit" in answers[3]["error"][1]
+        await miner.close()
+    finally:
+        await pool.server.stop()
+
+
+async def test_shares_are_never_rate_limited() -> None:
+    pool = await start_pool(make_template(bits=HARD_BITS), rate_limit_per_ip=2)
+    try:
+        miner = await Miner.connect(pool.port)
+        notify = await miner.handshake("acct.rig", configure=False)  # the two allowed
+        for n in range(5):  # a fast miner: judged by validity, not by rate
+            nonce = find_share(notify, miner.extranonce1, miner.difficulty, start_nonce=n * 50)
+            reply = await miner.call(
+                10 + n, "mining.submit", submit_params(notify, "acct.rig", nonce)
+            )
+            assert reply["error"] is None or reply["error"][0] != 20, reply
+        third = await miner.call(99, "mining.extranonce.subscribe", [])
+        assert third["error"][0] == 20
         await miner.close()
     finally:
         await pool.server.stop()

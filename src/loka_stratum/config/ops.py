@@ -27,7 +27,8 @@ class LimiterSettings(BaseModel):
     rate_limit_per_ip: int = Field(
         default=1000,
         ge=1,
-        description="Most stratum messages one IP may send per rate_limit_window.",
+        description="Most stratum requests other than shares one IP may send per "
+        "rate_limit_window (shares are judged by validity: malformed ones count toward a ban).",
     )
     rate_limit_window: PositiveDuration = Field(
         default=60.0, description="Window over which rate_limit_per_ip is counted."

@@ -3,10 +3,11 @@
 Counted per IP address, not per connection, so a client cannot reset its count by
 reconnecting. Time is passed in (monotonic seconds).
 
-- Message rate: a fixed window of `rate_limit_window` seconds shared by every IP;
-  at most `rate_limit_per_ip` requests per IP per window. One dict of counters,
-  emptied when the window rolls: O(1) per request, memory bounded by the IPs active
-  in one window.
+- Request rate: a fixed window of `rate_limit_window` seconds shared by every IP;
+  at most `rate_limit_per_ip` requests other than shares per IP per window (the
+  session does not count `mining.submit`: shares are judged by their validity).
+  One dict of counters, emptied when the window rolls: O(1) per request, memory
+  bounded by the IPs active in one window.
 - Strikes: protocol garbage and malformed shares (never stale, duplicate or
   low-difficulty shares) within `ban_window`; `ban_threshold` of them ban the IP.
 - Exempt networks (`[limiter] exempt_networks`, e.g. an own farm) are never limited

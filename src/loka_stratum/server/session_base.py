@@ -162,7 +162,9 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
 
     def _on_request(self, event: RequestReceived) -> None:
         request = event.request
-        if not self.context.allow_message(self):
+        # Shares are judged by their validity (malformed ones are strikes), as pools do,
+        # not by their rate: a fast miner or a farm behind one address is never throttled.
+        if type(request) is not Submit and not self.context.allow_message(self):
             self._rate_limited(event)
             return
         if event.rejection is not None:
@@ -189,8 +191,6 @@ class BaseSession(asyncio.Protocol, Generic[ContextT]):
     def _rate_limited(self, event: RequestReceived) -> None:
         """Over the IP's message rate: answered with an error, not processed."""
         self._respond(Response.reject(event.id, StratumErrorCode.OTHER, "Rate limit exceeded"))
-        if type(event.request) is Submit:
-            self._port_metrics.share_rejected("rate-limited")
         if not self._rate_logged:
             self._rate_logged = True  # once per connection: a flood must not flood the log
             security.info("rate_limit", peer=self.peer, reason="messages per ip")
