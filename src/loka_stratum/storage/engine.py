@@ -12,6 +12,7 @@ a server restart instead of handing out dead connections.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,31 @@ def build_engine(url: URL, settings: PoolSettings) -> AsyncEngine:
     return engine
 
 
+WAL_ATTEMPTS = 100
+WAL_RETRY_SECONDS = 0.02
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once (the mode is stored in the file).
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once,
+    without waiting on the busy timeout, when another process holds the file then:
+    processes starting together on a new file (several `db migrate`, or a pool and its
+    CLI) retry briefly instead of failing. This runs in the driver's own thread.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, adapted or not
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+
+
 def _configure_sqlite(engine: AsyncEngine, path: Path) -> None:
     sync_engine = engine.sync_engine
 
@@ -91,12 +117,9 @@ def _configure_sqlite(engine: AsyncEngine, path: Path) -> None:
     def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=FULL",
-            "foreign_keys=ON",
-            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-        ):
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
