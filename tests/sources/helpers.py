@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from loka_stratum.sources.base import SourceState, TemplateUpdate
@@ -12,15 +13,38 @@ from loka_stratum.sources.bitcoind import Backoff, BitcoindSource
 from loka_stratum.sources.submitblock import SubmitPolicy
 from tests.fakes.bitcoind import DEADLINE, FakeBitcoind
 
+_rpc_done: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per event loop: set after every RPC attempt of a `fast_source` (and every block the
+pool handles). A source's health and figures change only then, so a wait re-checks its
+condition on each."""
+
+
+def activity() -> asyncio.Event:
+    return _rpc_done.setdefault(asyncio.get_running_loop(), asyncio.Event())
+
 
 async def eventually(predicate: Callable[[], bool], what: str = "condition") -> None:
-    """Poll a condition with a deadline (for state that raises no event, e.g. health)."""
+    """Until `predicate` holds (re-checked after each RPC attempt), within `DEADLINE`."""
+    event = activity()
     try:
         async with asyncio.timeout(DEADLINE):
-            while not predicate():  # noqa: ASYNC110 - health raises no event
-                await asyncio.sleep(0.005)
+            while not predicate():
+                event.clear()
+                await event.wait()
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
+
+
+def _signalling(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def signalled(method: str, *params: Any, **options: Any) -> Any:
+        try:
+            return await call(method, *params, **options)
+        finally:
+            activity().set()
+
+    return signalled
 
 
 async def wait_state(source: BitcoindSource, state: SourceState) -> None:
@@ -46,7 +70,10 @@ def fast_source(node: FakeBitcoind, **overrides: Any) -> BitcoindSource:
         "rng": random.Random(5),
     }
     settings.update(overrides)
-    return BitcoindSource(**settings)
+    source = BitcoindSource(**settings)
+    rpc = source._rpc  # every poll, template and submit goes through it
+    rpc.call = _signalling(rpc.call)  # type: ignore[method-assign,assignment]
+    return source
 
 
 def source_tasks() -> list[asyncio.Task[object]]:
