@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -210,10 +211,18 @@ async def test_the_loop_runs_passes_until_stopped(database: Database) -> None:
     await runner.start()
     with pytest.raises(RuntimeError, match="already started"):
         await runner.start()
-    ledger = LedgerRepository(database.engine)
+    credited = asyncio.Event()
+    add_credits = runner._ledger.add_block_credits
+
+    async def then_tell(*args: Any, **kwargs: Any) -> int:
+        rows = await add_credits(*args, **kwargs)
+        credited.set()
+        return rows
+
+    runner._ledger.add_block_credits = then_tell  # type: ignore[method-assign]
     try:
         async with asyncio.timeout(5.0):
-            while not await ledger.credits_for(found):  # noqa: ASYNC110 - a table has no event
-                await asyncio.sleep(0.01)
+            await credited.wait()  # a pass of the loop, not one the test ran
     finally:
         await runner.stop()
+    assert await LedgerRepository(database.engine).credits_for(found)
