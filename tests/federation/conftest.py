@@ -65,12 +65,17 @@ def node_settings(
     )
 
 
+_NODES: list[PoolApp] = []
+"""Nodes started by this test (emptied by `pair`'s teardown): `eventually` watches them."""
+
+
 async def start_node(settings: Settings) -> PoolApp:
     source = EmbeddedSource(
         network_difficulty=NETWORK_DIFFICULTY, filler_transactions=0, template_refresh=3600.0
     )
     app = PoolApp(settings, source, Metrics(CollectorRegistry(), version="test", mode="pool"))
     await app.start()
+    _NODES.append(app)
     return app
 
 
@@ -80,11 +85,21 @@ def federation(app: PoolApp) -> FederationService:
 
 
 async def eventually(predicate: Callable[[], bool], what: str) -> None:
-    """Poll a condition with a deadline (link state raises no event a test can await)."""
+    """Until `predicate` holds, re-checked whenever a running node's federation changes."""
     try:
         async with asyncio.timeout(DEADLINE):
-            while not predicate():  # noqa: ASYNC110 - nothing to await on
-                await asyncio.sleep(0.01)
+            while True:
+                events = [app.federation.changed for app in _NODES if app.federation]
+                for event in events:
+                    event.clear()
+                if predicate():
+                    return
+                waits = [asyncio.ensure_future(event.wait()) for event in events]
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for wait in waits:
+                        wait.cancel()
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
 
@@ -117,3 +132,4 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
     finally:
         for app in (nodes.a, nodes.b):  # the current ones: a test may have restarted b
             await app.stop()
+        _NODES.clear()

@@ -69,6 +69,9 @@ class FederationService:
         self._blocks = BlockExchange(source, metrics, lambda: self._status().height)
         self.standalone = Standalone(False)
         self.bound_port: int | None = None
+        self.changed = asyncio.Event()
+        """Set when links, what a peer said, or this node's listening change; a reader
+        that wants the next change clears it and waits."""
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -91,6 +94,7 @@ class FederationService:
         settings = self.settings
         self._server = await asyncio.start_server(self._accept, settings.host, settings.port)
         self.bound_port = self._server.sockets[0].getsockname()[1]
+        self.changed.set()
         for peer in self._peers.values():
             self._spawn(self._dial_loop(peer), f"federation-dial-{peer.name}")
         log.info(
@@ -112,6 +116,7 @@ class FederationService:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.bound_port = None
         self._metrics.peers_connected.set(0)
+        self.changed.set()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, object], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -229,6 +234,7 @@ class FederationService:
             detail=detail,
         )
         self._metrics.link_error(error_type)
+        self.changed.set()
 
     def _adopt(self, link: PeerLink, peer: str) -> bool:
         current = self._links.get(peer)
@@ -240,6 +246,7 @@ class FederationService:
             self._spawn(current.close(), f"federation-replace-{peer}")
         self._links[peer] = link
         self._metrics.peers_connected.set(len(self._links))
+        self.changed.set()
         return True
 
     def _drop(self, link: PeerLink) -> None:
@@ -248,6 +255,7 @@ class FederationService:
             del self._links[name]
             self._metrics.peers_connected.set(len(self._links))
             self._metrics.peer_gone(name)
+            self.changed.set()
 
     async def _on_message(self, link: PeerLink, message: LinkMessage) -> None:
         if link.latency is not None and link.peer is not None:
@@ -258,6 +266,7 @@ class FederationService:
                 raise FederationProtocolError("wrong_network", f"{message.network} != {network}")
         elif isinstance(message, BlockAnnounce):
             await self._blocks.receive(link.peer, message)
+        self.changed.set()
 
     def announce(self, block: bytes, result: SubmitResult) -> None:
         """`BlockHandler` observer: our node accepted a block we found; tell every peer."""
