@@ -10,7 +10,7 @@ shares the test itself submitted, independently of the accounting code.
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -115,13 +115,16 @@ def header_hash(notify: list[Any], extranonce1: bytes, nonce: int) -> bytes:
     return sha256d(header)
 
 
-async def mine(rigs: list[Rig]) -> Mined:
+async def mine(
+    rigs: list[Rig], blocks: int = BLOCKS, shares_per_turn: Mapping[str, int] = TURN
+) -> Mined:
+    """Submit shares in turns (`shares_per_turn` per account) until `blocks` are found."""
     mined = Mined([], [])
     network_target = difficulty_to_target(
         bits_to_difficulty(bits_for_difficulty(NETWORK_DIFFICULTY))
     )
-    turn = [rig for rig in rigs for _ in range(TURN[rig.account])]
-    while len(mined.blocks) < BLOCKS and len(mined.shares) < MAX_SHARES:
+    turn = [rig for rig in rigs for _ in range(shares_per_turn[rig.account])]
+    while len(mined.blocks) < blocks and len(mined.shares) < MAX_SHARES:
         for rig in turn:
             block = await submit_share(rig, mined)
             if hash_to_int(block) <= network_target:
@@ -129,7 +132,7 @@ async def mine(rigs: list[Rig]) -> Mined:
                 for other in rigs:
                     await next_clean_job(other)
                 break  # a new turn on the new job
-    assert len(mined.blocks) == BLOCKS, "no luck: raise MAX_SHARES"
+    assert len(mined.blocks) == blocks, "no luck: raise MAX_SHARES"
     return mined
 
 

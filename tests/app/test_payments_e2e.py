@@ -19,23 +19,19 @@ from prometheus_client import CollectorRegistry
 from loka_stratum.app.payments import runner_settings
 from loka_stratum.app.pool import PoolApp
 from loka_stratum.bitcoin.network import network_by_name
-from loka_stratum.bitcoin.target import bits_to_difficulty, difficulty_to_target, hash_to_int
 from loka_stratum.config import Settings
 from loka_stratum.observability.metrics import Metrics
 from loka_stratum.payments.control import PaymentsControl
 from loka_stratum.payments.wallet import WalletRpc
 from loka_stratum.sources.embedded import EmbeddedSource
-from loka_stratum.sources.embedded_chain import bits_for_difficulty
 from loka_stratum.sources.rpc import BitcoindRpc
 from loka_stratum.storage import BlockStatus, LedgerRepository
 from tests.app.accounting_helpers import FEE_ADDRESS
 from tests.app.test_accounting_e2e import (
     NETWORK_DIFFICULTY,
-    Mined,
     Rig,
-    next_clean_job,
+    mine,
     pool_settings,
-    submit_share,
 )
 from tests.fakes.wallet import COIN, FakeWallet
 from tests.server.harness import Miner
@@ -47,7 +43,6 @@ MINERS = {  # regtest addresses (P2WPKH, P2WPKH, P2TR) -> shares per turn
     "bcrt1pqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszq8t4fdp": 1,
 }
 BLOCKS = 3
-MAX_SHARES = 3000
 
 
 def settings(tmp_path: Path, database_url: str) -> Settings:
@@ -72,23 +67,6 @@ async def pool(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[PoolApp
         await app.stop()
 
 
-async def mine_blocks(rigs: list[Rig], blocks: int) -> Mined:
-    """Submit shares in turns (3:2:1) until `blocks` blocks are found."""
-    mined = Mined([], [])
-    target = difficulty_to_target(bits_to_difficulty(bits_for_difficulty(NETWORK_DIFFICULTY)))
-    turn = [rig for rig in rigs for _ in range(MINERS[rig.account])]
-    while len(mined.blocks) < blocks and len(mined.shares) < MAX_SHARES:
-        for rig in turn:
-            block = await submit_share(rig, mined)
-            if hash_to_int(block) <= target:
-                mined.blocks.append((block, len(mined.shares) - 1))
-                for other in rigs:
-                    await next_clean_job(other)
-                break
-    assert len(mined.blocks) == blocks, "no luck: raise MAX_SHARES"
-    return mined
-
-
 async def test_matured_balances_are_paid_once_through_the_wallet(
     pool: tuple[PoolApp, Settings],
 ) -> None:
@@ -99,8 +77,8 @@ async def test_matured_balances_are_paid_once_through_the_wallet(
         for account in MINERS:
             miner = await Miner.connect(port)
             rigs.append(Rig(account, miner, await miner.handshake(f"{account}.rig")))
-        mined = await mine_blocks(rigs, BLOCKS)
-        burying = await mine_blocks(rigs, 2)  # the third block needs two confirmations
+        mined = await mine(rigs, BLOCKS, MINERS)
+        burying = await mine(rigs, 2, MINERS)  # the third block needs two confirmations
     finally:
         for rig in rigs:
             await rig.miner.close()
