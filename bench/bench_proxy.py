@@ -46,24 +46,8 @@ DIFFICULTY = 1e-9
 
 
 def write_proxy_config(directory: Path, port: int, upstream_port: int, health_port: int) -> Path:
-    path = directory / "proxy.toml"
-    path.write_text(
-        f"""
-mode = "proxy"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-handshake_timeout = "5m"
-
-[stratum]
-start_difficulty = {DIFFICULTY!r}
-min_difficulty = 1e-12
-max_difficulty = 1e12
-
-[vardiff]
-enabled = false
-
+    """The benchmark config in proxy mode, forwarding to the pool on `upstream_port`."""
+    pool = f"""
 [pool]
 username = "{ADDRESS}"
 password = "x"
@@ -71,27 +55,16 @@ password = "x"
 [[pool.upstreams]]
 name = "bench-pool"
 url = "stratum+tcp://127.0.0.1:{upstream_port}"
-
-[database]
-url = "sqlite+aiosqlite:///{directory}/proxy.db"
-journal_dir = "{directory}/proxy-journal"
-
-[http]
-health_port = {health_port}
-api_enabled = false
-
-[limiter]
-connections = 0
-ban_threshold = 1000000
-rate_limit_per_ip = 1000000000
-
-[logging]
-level = "warning"
-format = "json"
-""",
-        encoding="utf-8",
+"""
+    return write_config(
+        directory,
+        port,
+        difficulty=DIFFICULTY,
+        network_difficulty=1e15,
+        health_port=health_port,
+        prelude='mode = "proxy"\n',
+        extra=pool,
     )
-    return path
 
 
 def load(

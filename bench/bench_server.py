@@ -47,11 +47,20 @@ def free_port() -> int:
 
 
 def write_config(
-    directory: Path, port: int, *, difficulty: float, network_difficulty: float
+    directory: Path,
+    port: int,
+    *,
+    difficulty: float,
+    network_difficulty: float,
+    health_port: int | None = None,
+    prelude: str = "",
+    extra: str = "",
 ) -> Path:
+    """The benchmark instance's config: no limits, quiet logs; `prelude` goes before the
+    first table (top-level keys such as `mode`), `extra` after the last."""
     path = directory / "bench.toml"
     path.write_text(
-        f"""
+        f"""{prelude}
 [server]
 host = "127.0.0.1"
 port = {port}
@@ -73,7 +82,7 @@ url = "sqlite+aiosqlite:///{directory}/bench.db"
 journal_dir = "{directory}/journal"
 
 [http]
-health_port = {free_port()}
+health_port = {health_port or free_port()}
 api_enabled = false
 
 [limiter]
@@ -85,7 +94,7 @@ rate_limit_per_ip = 1000000000
 level = "warning"
 format = "json"
 filter = "warning,loka_stratum.server=debug,loka_stratum.server.session=warning"
-""",
+{extra}""",
         encoding="utf-8",
     )
     return path
