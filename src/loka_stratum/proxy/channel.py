@@ -222,7 +222,8 @@ class Channel:
             self._adopt(event.connection, "switched")
         elif isinstance(event, SetExtranonce):
             if self.conn is not None:
-                self._adopt(self.conn, "set_extranonce")
+                # The new extranonce applies from the pool's next job, not its last one.
+                self._adopt(self.conn, "set_extranonce", resend_job=False)
         elif isinstance(event, SetDifficulty):
             self.upstream_difficulty = event.difficulty
         elif isinstance(event, Disconnected):
@@ -232,7 +233,7 @@ class Channel:
         elif isinstance(event, SetVersionMask):
             log.info("Upstream version mask", upstream=self.name, mask=f"{self.version_mask:08x}")
 
-    def _adopt(self, conn: UpstreamConnection, why: str) -> None:
+    def _adopt(self, conn: UpstreamConnection, why: str, *, resend_job: bool = True) -> None:
         """A new upstream extranonce: new split, no old jobs, every miner re-homed."""
         self.conn = conn
         self.last_upstream = conn.endpoint.name
@@ -265,9 +266,7 @@ class Channel:
             if slot is None:
                 self.sessions.discard(session)  # told to reconnect: it subscribes anew
             session.rehome(slot)
-        # A new connection's latest job is work under its extranonce; after
-        # mining.set_extranonce the last job is not (the change applies from the next one).
-        if conn.notify is not None and why != "set_extranonce":
+        if conn.notify is not None and resend_job:  # a new connection's latest job
             self._on_notify(conn.notify)
 
     def _on_notify(self, notify: Notify) -> None:
